@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// Builds one firmware image per file in targets/, fully offline:
+//  1. esbuild bundles src/cli/main.ts into one CommonJS file, the sql.js WASM embedded;
+//  2. the Node base binaries come from the npm registry (node-linux-<arch>@<exact version>),
+//     are stripped, and are placed where pkg's SEA mode finds them without downloading;
+//  3. @yao-pkg/pkg (SEA mode, run under the x64 Node of the same version) injects the bundle
+//     with the target's V8 flags (execArgv);
+//  4. images/<target>/manifest.json records size, sha256, Node version, commit and build time.
+// Rebuilding without changes reuses every cached step (.cache/ and ~/.pkg-cache/sea/).
+// Usage: node build.mjs [--target linux-x64] [--force]
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFileSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const cacheDir = join(root, '.cache');
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+const onlyTarget = args.includes('--target') ? args[args.indexOf('--target') + 1] : undefined;
+const started = Date.now();
+
+function log(msg) {
+  process.stdout.write(`[build ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
+}
+function sha256(buf) {
+  return createHash('sha256').update(buf).digest('hex');
+}
+function run(cmd, argv, opts = {}) {
+  return execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
+}
+
+function loadTargets() {
+  const files = readdirSync(join(root, 'targets')).filter((f) => f.endsWith('.json')).sort();
+  const targets = files.map((f) => ({ file: `targets/${f}`, ...JSON.parse(readFileSync(join(root, 'targets', f), 'utf8')) }));
+  return onlyTarget ? targets.filter((t) => t.name === onlyTarget) : targets;
+}
+
+// The sql.js WASM is embedded: src/state/sql-wasm.ts is swapped for a module that imports the bytes.
+const embedSqlWasm = {
+  name: 'embed-sql-wasm',
+  setup(b) {
+    b.onResolve({ filter: /sql-wasm-loader\.ts$/ }, () => ({ path: 'sql-wasm-embedded', namespace: 'raftlight' }));
+    b.onLoad({ filter: /^sql-wasm-embedded$/, namespace: 'raftlight' }, () => ({
+      contents: `import wasm from 'sql.js/dist/sql-wasm.wasm';\nexport async function loadSqlWasm() { return wasm; }\n`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
+async function bundle() {
+  const outfile = join(cacheDir, 'bundle', 'raftlight.cjs');
+  mkdirSync(dirname(outfile), { recursive: true });
+  await build({
+    entryPoints: [join(root, 'src/cli/main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    loader: { '.wasm': 'binary' },
+    plugins: [embedSqlWasm],
+    // Optional native speed-ups of ws/debug that the board does not need.
+    alias: {
+      bufferutil: join(root, 'scripts/empty-module.cjs'),
+      'utf-8-validate': join(root, 'scripts/empty-module.cjs'),
+      'supports-color': join(root, 'scripts/empty-module.cjs'),
+    },
+    define: { 'process.env.RAFTLIGHT_BUNDLED': '"1"' },
+    logLevel: 'warning',
+  });
+  const bytes = readFileSync(outfile);
+  log(`bundled ${(bytes.length / 1024 / 1024).toFixed(2)} MiB -> ${outfile}`);
+  return { outfile, hash: sha256(bytes) };
+}
+
+/** node-linux-<arch>@<version> from the npm registry, unpacked under .cache/node/. */
+function baseBinary(target) {
+  const name = `node-v${target.node}-linux-${target.arch}`;
+  const dir = join(cacheDir, 'node', name);
+  const bin = join(dir, 'bin', 'node');
+  if (existsSync(`${bin}.ok`) && existsSync(bin)) return bin;
+  mkdirSync(join(cacheDir, 'node'), { recursive: true });
+  log(`fetching node-linux-${target.arch}@${target.node} from the npm registry`);
+  const out = run('npm', ['pack', `node-linux-${target.arch}@${target.node}`, '--silent', '--pack-destination', join(cacheDir, 'node')], { cwd: join(cacheDir, 'node') })
+    .toString().trim().split('\n').pop();
+  const tgz = join(cacheDir, 'node', out);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  run('tar', ['xzf', tgz, '-C', join(dir, 'bin'), '--strip-components=2', 'package/bin/node']);
+  rmSync(tgz, { force: true });
+  writeFileSync(`${bin}.ok`, '');
+  return bin;
+}
+
+/** The stripped base binary, where pkg's SEA mode looks for it (no download). */
+function preparePkgCache(target, bin) {
+  const name = `node-v${target.node}-linux-${target.arch}`;
+  const seaDir = join(homedir(), '.pkg-cache', 'sea');
+  const dest = join(seaDir, name, 'bin', 'node');
+  const archive = join(seaDir, `${name}.tar.gz`);
+  const stamp = join(seaDir, name, 'source.sha256');
+  const srcHash = sha256(readFileSync(bin));
+  if (existsSync(`${dest}.ok`) && existsSync(dest) && existsSync(`${archive}.ok`) && existsSync(stamp) && readFileSync(stamp, 'utf8') === srcHash) {
+    return dest;
+  }
+  mkdirSync(dirname(dest), { recursive: true });
+  copyFileSync(bin, dest);
+  // Strip before injection: about 12 MB less; stripping after injection would destroy the blob.
+  run(target.strip, ['--strip-all', dest]);
+  chmodSync(dest, 0o755);
+  run('tar', ['czf', archive, '-C', seaDir, `${name}/bin/node`]);
+  writeFileSync(`${archive}.ok`, '');
+  writeFileSync(`${dest}.ok`, '');
+  writeFileSync(stamp, srcHash);
+  log(`prepared stripped base binary ${dest} (${(statSync(dest).size / 1024 / 1024).toFixed(1)} MiB)`);
+  return dest;
+}
+
+function gitCommit() {
+  try {
+    const commit = run('git', ['rev-parse', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = run('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root }).toString().trim() !== '';
+    return dirty ? `${commit}-dirty` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main() {
+  const targets = loadTargets();
+  if (targets.length === 0) throw new Error(`no target named ${onlyTarget} in targets/`);
+  const { outfile, hash: bundleHash } = await bundle();
+  const hostTarget = targets.find((t) => t.arch === 'x64') ?? JSON.parse(readFileSync(join(root, 'targets/linux-x64.json'), 'utf8'));
+  const generatorNode = baseBinary(hostTarget);
+  for (const target of targets) {
+    const outDir = join(root, 'images', target.name);
+    const image = join(outDir, 'raftlight');
+    const manifestPath = join(outDir, 'manifest.json');
+    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, target })));
+    if (!force && existsSync(image) && existsSync(manifestPath)) {
+      const old = JSON.parse(readFileSync(manifestPath, 'utf8'));
+      if (old.inputHash === inputHash && old.sha256 === sha256(readFileSync(image))) {
+        log(`${target.name}: up to date (${(old.sizeBytes / 1024 / 1024).toFixed(1)} MiB), reused`);
+        continue;
+      }
+    }
+    if (target.node !== hostTarget.node) throw new Error(`${target.file}: node ${target.node} differs from the x64 generator's ${hostTarget.node}; all targets must pin one version`);
+    const base = preparePkgCache(target, baseBinary(target));
+    mkdirSync(outDir, { recursive: true });
+    rmSync(image, { force: true });
+    log(`${target.name}: injecting bundle into ${base}`);
+    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(target.execArgv)], {
+      cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, PKG_CACHE_PATH: join(homedir(), '.pkg-cache') },
+    });
+    const bytes = readFileSync(image);
+    const manifest = {
+      target: target.name,
+      file: `images/${target.name}/raftlight`,
+      sizeBytes: bytes.length,
+      sha256: sha256(bytes),
+      node: target.node,
+      execArgv: target.execArgv,
+      commit: gitCommit(),
+      builtAt: new Date().toISOString(),
+      inputHash,
+    };
+    writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    log(`${target.name}: ${image} ${(bytes.length / 1024 / 1024).toFixed(1)} MiB`);
+  }
+  log('done');
+}
+
+main().catch((err) => {
+  process.stderr.write(`build failed: ${err && err.message ? err.message : err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,181 @@
+// Budget check of the built images (part of `npm test`):
+//  - each image's size is within its target's budget;
+//  - the x64 image boots, answers /health, carries MQTT between two real
+//    mosquitto clients, and its idle RSS stays within budget;
+//  - the arm64 image boots under qemu-aarch64 and answers /health.
+// A failure names the budget, the measured value and the target file.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+interface Target {
+  name: string;
+  arch: string;
+  budgets: { imageMiB: number; idleRssMiB: number; peakRssMiB: number };
+}
+
+const MiB = 1024 * 1024;
+const failures: string[] = [];
+const lines: string[] = [];
+
+function budgetFailure(target: string, budget: string, measured: string, limit: string): void {
+  failures.push(`budget ${budget} exceeded: measured ${measured}, limit ${limit} (targets/${target}.json)`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitForHealth(port: number, child: ChildProcess, timeoutMs: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`board exited with code ${child.exitCode} before answering /health`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      if (res.ok) return (await res.json()) as Record<string, unknown>;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(250);
+  }
+  throw new Error(`/health did not answer within ${timeoutMs} ms (last: ${last})`);
+}
+
+function rssKiB(pid: number, field: 'VmRSS' | 'RssAnon'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+function boot(cmd: string, args: string[], dataDir: string, http: number, mqtt: number): ChildProcess {
+  const child = spawn(cmd, [...args, 'start', '--data-dir', dataDir, '--http-port', String(http), '--mqtt-port', String(mqtt),
+    '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 20_000) stderr += d.toString();
+  });
+  child.on('exit', (code) => {
+    if (code !== 0 && code !== null) process.stderr.write(`board log:\n${stderr}\n`);
+  });
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+function requireTool(tool: string, pkg: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    throw new Error(`${tool} is not installed: apt-get install ${pkg} (.ci/run installs it)`);
+  }
+}
+
+/** mosquitto_sub waits for one message that mosquitto_pub sends through the board's broker. */
+async function mqttRoundTrip(port: number): Promise<void> {
+  requireTool('mosquitto_sub', 'mosquitto-clients');
+  const topic = `raftlight/check/${process.pid}`;
+  const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-t', topic, '-C', '1', '-W', '10']);
+  let out = '';
+  sub.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const done = new Promise<number | null>((r) => sub.once('exit', (c) => r(c)));
+  for (let i = 0; i < 20 && out === ''; i++) {
+    await sleep(200);
+    spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', topic, '-m', 'hello-board']);
+    if (sub.exitCode !== null) break;
+  }
+  const code = await done;
+  if (code !== 0 || out.trim() !== 'hello-board') throw new Error(`MQTT round trip through the broker failed (mosquitto_sub exit ${code}, got ${JSON.stringify(out)})`);
+}
+
+async function checkX64(target: Target, image: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'raftlight-check-'));
+  const [http, mqtt] = [await freePort(), await freePort()];
+  const child = boot(image, [], dir, http, mqtt);
+  try {
+    const health = await waitForHealth(http, child, 30_000);
+    if (health.status !== 'ok') throw new Error(`/health answered ${JSON.stringify(health)}`);
+    await mqttRoundTrip(mqtt);
+    // Idle: let start-up garbage settle, then take the highest of a few samples.
+    await sleep(5_000);
+    let rss = 0;
+    let anon = 0;
+    for (let i = 0; i < 5; i++) {
+      rss = Math.max(rss, rssKiB(child.pid!, 'VmRSS'));
+      anon = Math.max(anon, rssKiB(child.pid!, 'RssAnon'));
+      await sleep(400);
+    }
+    lines.push(`${target.name}: idle RSS ${(rss / 1024).toFixed(1)} MiB (anonymous ${(anon / 1024).toFixed(1)} MiB), budget ${target.budgets.idleRssMiB} MiB`);
+    if (rss / 1024 > target.budgets.idleRssMiB) {
+      budgetFailure(target.name, 'idleRssMiB', `${(rss / 1024).toFixed(1)} MiB`, `${target.budgets.idleRssMiB} MiB`);
+    }
+    const code = await stop(child);
+    if (code !== 0) throw new Error(`board did not stop cleanly on SIGTERM (exit ${code})`);
+  } finally {
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function checkArm64(target: Target, image: string): Promise<void> {
+  requireTool('qemu-aarch64', 'qemu-user libc6-arm64-cross libstdc++6-arm64-cross');
+  const dir = mkdtempSync(join(tmpdir(), 'raftlight-check-'));
+  const [http, mqtt] = [await freePort(), await freePort()];
+  const started = Date.now();
+  const child = boot('qemu-aarch64', ['-L', '/usr/aarch64-linux-gnu', image], dir, http, mqtt);
+  try {
+    const health = await waitForHealth(http, child, 120_000);
+    if (health.status !== 'ok') throw new Error(`/health answered ${JSON.stringify(health)}`);
+    lines.push(`${target.name}: boots under qemu-aarch64 and answers /health after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const targets = readdirSync('targets').filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join('targets', f), 'utf8')) as Target);
+  for (const target of targets) {
+    const image = join('images', target.name, 'raftlight');
+    const manifestPath = join('images', target.name, 'manifest.json');
+    if (!existsSync(image) || !existsSync(manifestPath)) {
+      failures.push(`${image} is missing: run npm run build`);
+      continue;
+    }
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { sizeBytes: number };
+    const mib = manifest.sizeBytes / MiB;
+    lines.push(`${target.name}: image ${mib.toFixed(1)} MiB, budget ${target.budgets.imageMiB} MiB`);
+    if (mib > target.budgets.imageMiB) budgetFailure(target.name, 'imageMiB', `${mib.toFixed(1)} MiB`, `${target.budgets.imageMiB} MiB`);
+    try {
+      if (target.arch === 'x64') await checkX64(target, image);
+      else if (target.arch === 'arm64') await checkArm64(target, image);
+    } catch (err) {
+      failures.push(`${target.name}: ${(err as Error).message}`);
+    }
+  }
+  for (const l of lines) process.stdout.write(`  ${l}\n`);
+  for (const f of failures) process.stdout.write(`FAIL ${f}\n`);
+  process.stdout.write(`image checks: ${failures.length === 0 ? 'all within budget' : `${failures.length} failed`}\n`);
+  process.exit(failures.length === 0 ? 0 : 1);
+}
+
+void main();

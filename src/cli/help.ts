@@ -1,0 +1,54 @@
+// Help texts for every command, generated from the option table where one exists.
+import { envName, startOptions, type OptionSpec } from './options.ts';
+import { version } from './version.ts';
+
+function formatOptions(specs: readonly OptionSpec[]): string {
+  return specs
+    .map((s) => {
+      const value = s.kind === 'bool' ? '' : s.kind === 'list' ? ' <a,b,...>' : ` <${s.kind === 'string' ? 'text' : 'n'}>`;
+      const def = s.default === undefined || (Array.isArray(s.default) && s.default.length === 0) ? '' : ` [default: ${String(s.default)}]`;
+      return `  --${s.flag}${value}\n      ${s.help}${def}\n      env ${envName(s)}, config key "${s.key}"`;
+    })
+    .join('\n');
+}
+
+export const commandSummaries: ReadonlyArray<[string, string]> = [
+  ['start', 'run one board: embedded MQTT broker, REST API, Raft member'],
+  ['status', 'print a board\'s status (raftlight status --board http://host:8080)'],
+  ['join', 'ask a cluster to add a board as an external board (raftlight join --via URL --id ID --address host:port)'],
+  ['dev-cluster', 'start a local installation on loopback (raftlight dev-cluster 3 --externals 2)'],
+  ['bench', 'launch an installation of many boards, drive a workload, measure and plot'],
+  ['version', 'print the version (also --version)'],
+  ['help', 'print help for a command (raftlight help start)'],
+];
+
+export function mainHelp(): string {
+  const cmds = commandSummaries.map(([c, d]) => `  ${c.padEnd(12)} ${d}`).join('\n');
+  return `raftlight ${version} — keeps a lighting installation's configuration identical on every controller board.
+
+Usage: raftlight <command> [options]
+
+Commands:
+${cmds}
+
+Global options:
+  --help, -h     show help (after a command: that command's help)
+  --version, -v  print the version
+
+Run "raftlight help <command>" for the options of a command.
+`;
+}
+
+export function startHelp(): string {
+  return `Usage: raftlight start [options]
+
+Runs one board. Every option can also come from an environment variable or a
+JSON config file (--config); flags override the environment, which overrides
+the file, which overrides the defaults.
+
+Options:
+${formatOptions(startOptions)}
+
+Stops cleanly on SIGTERM or SIGINT (a leader hands leadership over first).
+`;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The raftlight executable: dispatches to a command, turns known errors into one clear line.
+import { mainHelp, startHelp } from './help.ts';
+import { version } from './version.ts';
+import { runStart } from './start.ts';
+
+type Command = (argv: readonly string[]) => Promise<number>;
+
+const commands: Record<string, { run: Command; help: () => string }> = {
+  start: { run: runStart, help: startHelp },
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? rest[0] : undefined;
+    const cmd = topic !== undefined ? commands[topic] : undefined;
+    if (topic !== undefined && !cmd) return usageError(`unknown command "${topic}"`);
+    process.stdout.write(cmd ? cmd.help() : mainHelp());
+    return 0;
+  }
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`raftlight ${version} (node ${process.version}, ${process.platform}-${process.arch})\n`);
+    return 0;
+  }
+  const cmd = commands[first];
+  if (!cmd) return usageError(`unknown command "${first}"`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.help());
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`raftlight: ${message}\nRun "raftlight --help" for the list of commands.\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = err as Error & { code?: unknown };
+    const code = typeof e.code === 'string' ? e.code : 'ERROR';
+    process.stderr.write(`raftlight: error ${code}: ${e.message}\n`);
+    // Configuration mistakes exit 2, failures at run time exit 1.
+    process.exit(e.name === 'ConfigError' ? 2 : 1);
+  },
+);

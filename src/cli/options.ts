@@ -1,0 +1,45 @@
+// The options of `raftlight start`: one table drives flags, environment
+// variables, the config file and the help text, so they cannot drift apart.
+
+export type OptionKind = 'string' | 'port' | 'int' | 'bool' | 'list';
+
+export interface OptionSpec {
+  /** Key in the config file and in the parsed result (camelCase). */
+  readonly key: string;
+  /** Command-line flag without dashes (kebab-case). */
+  readonly flag: string;
+  readonly kind: OptionKind;
+  readonly default: string | number | boolean | readonly string[] | undefined;
+  readonly help: string;
+}
+
+export const startOptions: readonly OptionSpec[] = [
+  { key: 'config', flag: 'config', kind: 'string', default: undefined, help: 'JSON config file; flags and environment variables override it' },
+  { key: 'id', flag: 'id', kind: 'string', default: 'board-1', help: 'this board\'s id in the cluster ([A-Za-z0-9_-], at most 32 characters)' },
+  { key: 'cluster', flag: 'cluster', kind: 'string', default: 'default', help: 'installation name; prefixes every MQTT topic (raftlight/<cluster>/...)' },
+  { key: 'dataDir', flag: 'data-dir', kind: 'string', default: './raftlight-data', help: 'directory for the write-ahead log, snapshots and the lock file' },
+  { key: 'mqttHost', flag: 'mqtt-host', kind: 'string', default: '0.0.0.0', help: 'address the embedded MQTT broker listens on' },
+  { key: 'mqttPort', flag: 'mqtt-port', kind: 'port', default: 1883, help: 'TCP port of the embedded MQTT broker (0 picks a free port)' },
+  { key: 'httpHost', flag: 'http-host', kind: 'string', default: '0.0.0.0', help: 'address the REST API listens on' },
+  { key: 'httpPort', flag: 'http-port', kind: 'port', default: 8080, help: 'TCP port of the REST API (0 picks a free port)' },
+  { key: 'advertiseHost', flag: 'advertise-host', kind: 'string', default: '127.0.0.1', help: 'host other boards use to reach this board\'s broker' },
+  { key: 'peers', flag: 'peers', kind: 'list', default: [], help: 'initial voters, comma-separated id=host:mqttPort (include this board); empty = a one-voter cluster' },
+  { key: 'join', flag: 'join', kind: 'string', default: undefined, help: 'REST URL of any member: join that cluster as an external board instead of bootstrapping' },
+  { key: 'role', flag: 'role', kind: 'string', default: 'voter', help: 'voter or external (external boards are non-voting Raft learners)' },
+  { key: 'memberSecret', flag: 'member-secret', kind: 'string', default: 'raftlight-dev-secret', help: 'shared secret boards use to authenticate to each other\'s brokers' },
+  { key: 'writeToken', flag: 'write-token', kind: 'string', default: undefined, help: 'bearer token (REST) / MQTT password for writes; unset = writes open (development only)' },
+  { key: 'anonymousRead', flag: 'anonymous-read', kind: 'bool', default: true, help: 'let MQTT clients without credentials subscribe to state, events and status topics' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'string', default: undefined, help: 'PEM certificate: enables TLS for MQTT and HTTPS' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'string', default: undefined, help: 'PEM private key matching --tls-cert' },
+  { key: 'tlsCa', flag: 'tls-ca', kind: 'string', default: undefined, help: 'PEM CA bundle used to verify peer boards over TLS' },
+  { key: 'tickMs', flag: 'tick-ms', kind: 'int', default: 100, help: 'Raft tick length in milliseconds' },
+  { key: 'electionTicks', flag: 'election-ticks', kind: 'int', default: 10, help: 'ticks without a leader before an election starts' },
+  { key: 'heartbeatTicks', flag: 'heartbeat-ticks', kind: 'int', default: 1, help: 'ticks between leader heartbeats' },
+  { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', default: 10000, help: 'take a snapshot and compact the log after this many entries' },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info', help: 'error, warn, info or debug' },
+];
+
+/** RAFTLIGHT_DATA_DIR for dataDir, and so on. */
+export function envName(spec: OptionSpec): string {
+  return 'RAFTLIGHT_' + spec.flag.toUpperCase().replace(/-/g, '_');
+}
