@@ -1,0 +1,204 @@
+// The replicated state machine: applies committed log entries to the SQLite
+// database, deterministically and transactionally, and answers queries.
+import { CommandDecodeError, decodeCommand, flattenCommand } from '../model/index.ts';
+import type { CommandEnvelope, ObjectKind, ObjectValues } from '../model/index.ts';
+import { applyObjectCommand } from './apply-command.ts';
+import { int, text } from './database.ts';
+import type { SqlDatabase } from './database.ts';
+import { ApplyRejection, StateMachineError } from './errors.ts';
+import { createDatabase, openImage } from './migrate.ts';
+import { changesSince, countAll, listObjects, readMeta } from './queries.ts';
+import type { ListQuery } from './queries.ts';
+import type { ApplyError, ApplyResult, Change, ChangesPage, ListPage, ObjectCounts, Outcome, StoredObject } from './results.ts';
+import { readObject } from './rows.ts';
+import { loadSqlJs } from './sqljs.ts';
+
+/** Default cap on remembered request ids (exactly-once window). */
+export const DEFAULT_MAX_REQUESTS = 10_000;
+/** Default cap on kept change records ("changes since" window). */
+export const DEFAULT_MAX_CHANGES = 10_000;
+
+export interface StateMachineOptions {
+  /** sql.js's WASM bytes (the bundled executable embeds them); default: read from node_modules. */
+  readonly wasmBinary?: Uint8Array;
+  /**
+   * Request ids remembered for exactly-once retries (the oldest are forgotten first).
+   * Stored in the database at creation: every board of a cluster must use the same value.
+   */
+  readonly maxRequests?: number;
+  /** Change records kept for "changes since revision"; stored like maxRequests. */
+  readonly maxChanges?: number;
+}
+
+export interface RestoreOptions {
+  readonly wasmBinary?: Uint8Array;
+}
+
+export class StateMachine {
+  private closed = false;
+  private applied: number;
+  // Fixed at creation and stored in the image, so every board prunes alike.
+  private readonly maxRequests: number;
+  private readonly maxChanges: number;
+
+  private constructor(private readonly db: SqlDatabase) {
+    this.applied = readMeta(db, 'applied_index');
+    this.maxRequests = readMeta(db, 'max_requests');
+    this.maxChanges = readMeta(db, 'max_changes');
+  }
+
+  /** An empty state machine at applied index 0. */
+  static async create(options: StateMachineOptions = {}): Promise<StateMachine> {
+    const maxRequests = options.maxRequests ?? DEFAULT_MAX_REQUESTS;
+    const maxChanges = options.maxChanges ?? DEFAULT_MAX_CHANGES;
+    if (!Number.isSafeInteger(maxRequests) || maxRequests < 1) throw new RangeError(`maxRequests must be a positive integer (got ${maxRequests})`);
+    if (!Number.isSafeInteger(maxChanges) || maxChanges < 1) throw new RangeError(`maxChanges must be a positive integer (got ${maxChanges})`);
+    const db = createDatabase(await loadSqlJs(options.wasmBinary));
+    db.run("INSERT INTO meta (key, value) VALUES ('max_requests', ?), ('max_changes', ?)", [maxRequests, maxChanges]);
+    return new StateMachine(db);
+  }
+
+  /** A state machine from an `export()` image; throws StateImageError if the image is not sound. */
+  static async restore(bytes: Uint8Array, options: RestoreOptions = {}): Promise<StateMachine> {
+    return new StateMachine(openImage(await loadSqlJs(options.wasmBinary), bytes));
+  }
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  /**
+   * Applies the committed entry at `index` (must be appliedIndex() + 1). An
+   * empty payload is the leader's no-op. Never throws for bad commands: they
+   * come back as a rejected outcome, and the index advances either way.
+   */
+  apply(index: number, data: Uint8Array): ApplyResult {
+    this.checkNext(index);
+    if (data.length === 0) {
+      this.applyNoop(index);
+      return { index, requestId: null, outcome: { ok: true, revision: index }, duplicate: false, changes: [] };
+    }
+    let envelope: CommandEnvelope;
+    try {
+      envelope = decodeCommand(data);
+    } catch (e) {
+      if (!(e instanceof CommandDecodeError)) throw e;
+      this.applyNoop(index);
+      return { index, requestId: null, outcome: { ok: false, error: { code: 'DECODE_FAILED', message: e.message, fields: e.errors } }, duplicate: false, changes: [] };
+    }
+    return this.transaction(index, () => this.applyEnvelope(index, envelope));
+  }
+
+  /** Advances the applied index for an entry without a command (no-op, configuration change). */
+  applyNoop(index: number): void {
+    this.checkNext(index);
+    this.transaction(index, () => undefined);
+  }
+
+  private applyEnvelope(index: number, envelope: CommandEnvelope): ApplyResult {
+    const { requestId } = envelope;
+    const seen = this.db.one('SELECT outcome FROM requests WHERE request_id = ?', [requestId]);
+    if (seen !== null) {
+      return { index, requestId, outcome: JSON.parse(text(seen, 0)) as Outcome, duplicate: true, changes: [] };
+    }
+    const commands = flattenCommand(envelope.command);
+    let changes: Change[] = [];
+    let outcome: Outcome;
+    this.db.exec('SAVEPOINT command');
+    let position = 0;
+    try {
+      for (; position < commands.length; position++) changes.push(applyObjectCommand(this.db, commands[position]!, index));
+      this.db.exec('RELEASE command');
+      outcome = { ok: true, revision: index };
+    } catch (e) {
+      this.db.exec('ROLLBACK TO command');
+      this.db.exec('RELEASE command');
+      const failed = commands[position];
+      const context = failed === undefined ? {} : { commandIndex: position, kind: failed.kind, id: failed.id };
+      outcome = { ok: false, error: { ...rejectionOf(e), ...context } };
+      changes = [];
+    }
+    for (const c of changes) this.db.run('INSERT INTO changes (revision, kind, id, op) VALUES (?, ?, ?, ?)', [index, c.kind, c.id, c.op]);
+    if (changes.length > 0) this.pruneChanges();
+    this.db.run('INSERT INTO requests (request_id, revision, outcome) VALUES (?, ?, ?)', [requestId, index, JSON.stringify(outcome)]);
+    this.db.run('DELETE FROM requests WHERE seq <= (SELECT max(seq) FROM requests) - ?', [this.maxRequests]);
+    return { index, requestId, outcome, duplicate: false, changes };
+  }
+
+  /** Keeps the newest max_changes records, dropping whole revisions; remembers the newest dropped one. */
+  private pruneChanges(): void {
+    const edge = this.db.one('SELECT revision FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ? ORDER BY seq DESC LIMIT 1', [this.maxChanges]);
+    if (edge === null) return;
+    const floor = int(edge, 0);
+    this.db.run('DELETE FROM changes WHERE revision <= ?', [floor]);
+    this.db.run("UPDATE meta SET value = ? WHERE key = 'changes_floor'", [floor]);
+  }
+
+  /** Runs `body` and records `index` as applied, in one transaction; any unexpected error undoes both. */
+  private transaction<T>(index: number, body: () => T): T {
+    this.db.exec('BEGIN');
+    try {
+      const result = body();
+      this.db.run("UPDATE meta SET value = ? WHERE key = 'applied_index'", [index]);
+      this.db.exec('COMMIT');
+      this.applied = index;
+      return result;
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  private checkNext(index: number): void {
+    if (this.closed) throw new StateMachineError('CLOSED', 'state machine is closed');
+    if (index !== this.applied + 1) {
+      throw new StateMachineError('INDEX_OUT_OF_ORDER', `entry ${index} applied after ${this.applied}: entries must be applied in order, without gaps`);
+    }
+  }
+
+  // ---- Queries ----
+
+  get<K extends ObjectKind>(kind: K, id: string): StoredObject<ObjectValues[K]> | null {
+    this.checkOpen();
+    return readObject(this.db, kind, id);
+  }
+
+  list<K extends ObjectKind>(kind: K, query: ListQuery = {}): ListPage<ObjectValues[K]> {
+    this.checkOpen();
+    return listObjects(this.db, kind, query);
+  }
+
+  /** Changes with revision > `revision`, oldest first; StateQueryError COMPACTED if they are no longer all kept. */
+  changesSince(revision: number, limit?: number): ChangesPage {
+    this.checkOpen();
+    return changesSince(this.db, revision, limit);
+  }
+
+  counts(): ObjectCounts {
+    this.checkOpen();
+    return countAll(this.db);
+  }
+
+  /** The database image: a snapshot's data. Applies continue normally afterwards. */
+  export(): Uint8Array {
+    this.checkOpen();
+    return this.db.export();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StateMachineError('CLOSED', 'state machine is closed');
+  }
+}
+
+function rejectionOf(e: unknown): ApplyError {
+  if (e instanceof ApplyRejection) return e.error;
+  // sql.js reports SQLite errors as plain Errors; a constraint failure is deterministic, anything else is not.
+  if (e instanceof Error && /constraint failed/i.test(e.message)) return { code: 'CONSTRAINT', message: e.message };
+  throw e;
+}

@@ -1,0 +1,117 @@
+// The relational schema, as an ordered list of migrations. A database records
+// the migrations it has run (table `migrations`, and PRAGMA user_version);
+// restoring an older image runs the missing ones. Never edit a released
+// migration: add a new one.
+
+/** PRAGMA application_id of every raftlight state database ("RFLT"). */
+export const APPLICATION_ID = 0x52464c54;
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial lighting schema',
+    sql: `
+      CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO meta (key, value) VALUES ('applied_index', 0), ('changes_floor', 0);
+
+      CREATE TABLE areas (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        parent TEXT REFERENCES areas (id),
+        created_revision INTEGER NOT NULL,
+        revision INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX areas_by_parent ON areas (parent, id);
+
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        serial_number TEXT NOT NULL UNIQUE,
+        model TEXT NOT NULL,
+        area TEXT REFERENCES areas (id),
+        created_revision INTEGER NOT NULL,
+        revision INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX devices_by_area ON devices (area, id);
+
+      CREATE TABLE zones (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        device TEXT NOT NULL REFERENCES devices (id),
+        min_level INTEGER NOT NULL CHECK (min_level BETWEEN 0 AND 100),
+        max_level INTEGER NOT NULL CHECK (max_level BETWEEN min_level AND 100),
+        created_revision INTEGER NOT NULL,
+        revision INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX zones_by_device ON zones (device, id);
+
+      CREATE TABLE scenes (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        fade_centis INTEGER NOT NULL,
+        created_revision INTEGER NOT NULL,
+        revision INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE scene_levels (
+        scene TEXT NOT NULL REFERENCES scenes (id) ON DELETE CASCADE,
+        zone TEXT NOT NULL REFERENCES zones (id),
+        level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 100),
+        PRIMARY KEY (scene, zone)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX scene_levels_by_zone ON scene_levels (zone, scene);
+
+      CREATE TABLE buttons (
+        id TEXT PRIMARY KEY,
+        device TEXT NOT NULL REFERENCES devices (id),
+        number INTEGER NOT NULL,
+        scene TEXT NOT NULL REFERENCES scenes (id),
+        action TEXT,
+        created_revision INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        UNIQUE (device, number)
+      ) STRICT;
+      CREATE INDEX buttons_by_device ON buttons (device, id);
+      CREATE INDEX buttons_by_scene ON buttons (scene, id);
+
+      -- Exactly-once: the outcome of each recent client request (bounded, see machine options).
+      CREATE TABLE requests (
+        seq INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL UNIQUE,
+        revision INTEGER NOT NULL,
+        outcome TEXT NOT NULL
+      ) STRICT;
+
+      -- Recent changes for "changes since revision" (bounded; meta.changes_floor marks what was pruned).
+      CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        op TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX changes_by_revision ON changes (revision);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export const MIGRATIONS_TABLE_SQL = `
+  CREATE TABLE IF NOT EXISTS migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL
+  ) STRICT;
+`;
