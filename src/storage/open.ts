@@ -1,0 +1,89 @@
+// Opening a board's data directory: lock it, load the newest valid snapshot,
+// replay the WAL after it, and hand back the storage the board wires up.
+//   <dir>/LOCK   <dir>/wal/*.wal   <dir>/snap/*.snap
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StorageError, WalCorruptError } from './errors.ts';
+import { acquireDataDirLock, notWritable } from './data-dir-lock.ts';
+import { nodeFs, type StorageFs } from './fs-layer.ts';
+import { LogStore } from './log-store.ts';
+import { SnapshotStore } from './snapshot-store.ts';
+import { SnapshotPolicy, type SnapshotPolicyOptions } from './snapshot-policy.ts';
+import { DurableStorage } from './durable-storage.ts';
+import { Wal } from './wal/wal.ts';
+import { entriesAfterSnapshot } from './wal/replay.ts';
+import { emptyConfState, type ConfState, type HardState, type Snapshot } from '../raft/types.ts';
+
+export interface OpenDataDirOptions {
+  readonly dir: string;
+  readonly segmentBytes?: number;
+  readonly keepSnapshots?: number;
+  readonly policy?: SnapshotPolicyOptions;
+  readonly fs?: StorageFs;
+  readonly logger?: (message: string) => void;
+}
+
+export interface OpenedDataDir {
+  readonly storage: DurableStorage;
+  /** What the Raft core reads (also storage.logStore). */
+  readonly logStore: LogStore;
+  readonly hardState: HardState;
+  readonly confState: ConfState;
+  /** The snapshot to restore the state machine from (null: start from an empty database). */
+  readonly snapshot: Snapshot | null;
+  /** Flushes and closes the WAL and releases the lock. */
+  close(): Promise<void>;
+}
+
+export async function openDataDir(options: OpenDataDirOptions): Promise<OpenedDataDir> {
+  const dir = path.resolve(options.dir);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw notWritable(dir, e);
+  }
+  const lock = acquireDataDirLock(dir);
+  try {
+    const fsx = options.fs ?? nodeFs;
+    const logger = options.logger;
+    const walDir = path.join(dir, 'wal');
+    const snapshots = await SnapshotStore.open({ dir: path.join(dir, 'snap'), keep: options.keepSnapshots, fs: fsx, logger });
+    const snapshot = await snapshots.loadNewest();
+    const hadWal = fs.existsSync(walDir) && fs.readdirSync(walDir).some((f) => f.endsWith('.wal'));
+    if (snapshot !== null && !hadWal) {
+      throw new WalCorruptError('WAL_SEGMENT_MISSING', walDir, 0, `snapshot ${snapshot.metadata.index} exists but the write-ahead log has no segments (hard state would be lost)`);
+    }
+    const { wal, log } = await Wal.open({ dir: walDir, segmentBytes: options.segmentBytes, fs: fsx, logger });
+    const base = snapshot?.metadata ?? { index: 0, term: 0, confState: emptyConfState };
+    const entries = entriesAfterSnapshot(log, base, walDir);
+    const lastIndex = entries.length > 0 ? entries[entries.length - 1]!.index : base.index;
+    const hardState: HardState = { ...log.hardState, commit: Math.max(log.hardState.commit, base.index) };
+    if (hardState.commit > lastIndex) {
+      await wal.close();
+      throw new WalCorruptError('WAL_CORRUPT', walDir, 0, `hard state commit ${hardState.commit} is beyond the last entry ${lastIndex}: committed entries are missing`);
+    }
+    const logStore = new LogStore({ hardState, snapshot: base, entries, loadSnapshot: (m) => snapshots.readImageSync(m) });
+    const storage = new DurableStorage(wal, logStore, snapshots, new SnapshotPolicy(options.policy));
+    return {
+      storage,
+      logStore,
+      hardState,
+      confState: base.confState,
+      snapshot,
+      async close() {
+        try {
+          await wal.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    lock.release();
+    if (e instanceof StorageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') throw notWritable(dir, e);
+    throw e;
+  }
+}
