@@ -57,7 +57,8 @@ export function decodeSnapshotFile(file: Uint8Array): { header: SnapshotHeader; 
   if (file.length < PREAMBLE_BYTES + pre.metaLen) return 'file truncated in metadata';
   const header = parseMeta(file.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + pre.metaLen), pre.metaCrc);
   if (typeof header === 'string') return header;
-  const data = file.subarray(PREAMBLE_BYTES + pre.metaLen);
+  // A plain Uint8Array view (not a Buffer), no copy.
+  const data = new Uint8Array(file.buffer, file.byteOffset + PREAMBLE_BYTES + pre.metaLen, file.length - PREAMBLE_BYTES - pre.metaLen);
   if (data.length !== header.size) return `image is ${data.length} bytes, metadata says ${header.size}`;
   if (crc32(data) !== header.crc) return 'image checksum mismatch';
   return { header, data };

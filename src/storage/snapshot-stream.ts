@@ -121,7 +121,7 @@ export class SnapshotReceiver {
     const { index, term } = this.header.metadata;
     const installed = await this.store.install(this.temp, snapshotFileName(index, term), index, term);
     const bytes = await this.store.fs.readFile(this.store.pathOf(installed));
-    return { metadata: this.header.metadata, data: bytes.subarray(bytes.length - this.header.size) };
+    return { metadata: this.header.metadata, data: new Uint8Array(bytes.buffer, bytes.byteOffset + bytes.length - this.header.size, this.header.size) };
   }
 
   /** Drops the partial transfer. */
