@@ -1,0 +1,485 @@
+// One deterministic simulation run: a cluster, a faulty network, crashes, membership changes and clients.
+import { RaftNode } from '../../src/raft/node.ts';
+import { MemoryStorage } from '../../src/raft/memory-storage.ts';
+import { SeededRandom } from '../../src/raft/random.ts';
+import type { RaftBugs } from '../../src/raft/config.ts';
+import type { ConfState, Entry, NodeId } from '../../src/raft/types.ts';
+import { decodeConfChange, type ConfChange } from '../../src/raft/conf-change.ts';
+import { SimNetwork } from './network.ts';
+import { SafetyChecker, SafetyViolation } from './invariants.ts';
+import { RegisterMachine, decodeCommand, encodeCommand, type OpResult, type RegisterOp } from './register.ts';
+import { checkLinearizable, type HistoryOp } from './linearizability.ts';
+import type { Ready } from '../../src/raft/node.ts';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly bugs?: RaftBugs;
+  /** Time units with faults before everything heals. */
+  readonly faultTime?: number;
+  /** Time units after healing within which every operation must complete. */
+  readonly livenessBound?: number;
+}
+
+export type FaultKind =
+  | 'drop' | 'duplicate' | 'reorder' | 'partition' | 'crash' | 'conf-change' | 'remove-leader'
+  | 'promote-learner' | 'transfer' | 'snapshot' | 'compaction';
+
+export interface SimResult {
+  readonly seed: number;
+  readonly ok: boolean;
+  readonly failure?: string;
+  readonly trace: readonly string[];
+  readonly faults: ReadonlySet<FaultKind>;
+  readonly stats: { voters: number; learners: number; ops: number; applied: number; time: number };
+}
+
+interface SimNode {
+  readonly id: NodeId;
+  readonly storage: MemoryStorage;
+  node: RaftNode | undefined;
+  sm: RegisterMachine;
+  conf: ConfState;
+  incarnation: number;
+  /** Read requests waiting for the state machine to reach their index. */
+  reads: { client: number; index: number }[];
+  decommissioned: boolean;
+  downUntil: number;
+}
+
+interface Client {
+  readonly id: number;
+  seq: number;
+  op: RegisterOp | undefined;
+  call: number;
+  attempt: number;
+  nodeId: NodeId | undefined;
+  retryAt: number;
+}
+
+const TICK = 5; // time units per Raft tick
+const RETRY = 60; // a client retries an unanswered operation after this many time units
+
+export function runSimulation(opts: SimOptions): SimResult {
+  const sim = new Simulation(opts);
+  try {
+    sim.run();
+    return sim.result(undefined);
+  } catch (err) {
+    const msg = err instanceof SafetyViolation ? err.message : err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err);
+    return sim.result(msg);
+  }
+}
+
+class Simulation {
+  private readonly rng: SeededRandom;
+  private readonly net: SimNetwork;
+  private readonly checker = new SafetyChecker();
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly clients: Client[] = [];
+  private readonly history: HistoryOp[] = [];
+  private readonly trace: string[] = [];
+  private readonly faults = new Set<FaultKind>();
+  private readonly spares: NodeId[] = [];
+  private now = 0;
+  private healed = false;
+  private readonly faultTime: number;
+  private readonly livenessBound: number;
+  private readonly electionTicks: number;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
+  private readonly maxSizePerMsg: number;
+  private readonly pReady: number;
+  private readonly voterCount: number;
+  private readonly learnerCount: number;
+
+  constructor(private readonly opts: SimOptions) {
+    this.rng = new SeededRandom(opts.seed);
+    const rng = this.rng;
+    this.faultTime = opts.faultTime ?? 2500;
+    this.livenessBound = opts.livenessBound ?? 4000;
+    this.voterCount = rng.pick([3, 5, 7]);
+    this.learnerCount = rng.nextInt(3);
+    this.electionTicks = 10;
+    const mode = rng.nextInt(3);
+    this.preVote = mode !== 1;
+    this.checkQuorum = mode !== 2;
+    // Sometimes one entry per message, which makes acknowledgements arrive entry by entry.
+    this.maxSizePerMsg = rng.chance(0.4) ? 1 : 4096;
+    this.pReady = 0.4 + rng.next() * 0.6;
+    this.net = new SimNetwork(rng, {
+      dropRate: rng.next() * 0.15,
+      duplicateRate: rng.next() * 0.08,
+      maxDelay: 2 + rng.nextInt(14),
+    });
+    const voters = Array.from({ length: this.voterCount }, (_, i) => `v${i + 1}`);
+    const learners = Array.from({ length: this.learnerCount }, (_, i) => `l${i + 1}`);
+    this.spares.push('s1', 's2');
+    const conf: ConfState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
+    for (const id of [...voters, ...learners]) this.addNode(id, MemoryStorage.bootstrap(conf));
+    for (let c = 0; c < 3; c++) {
+      this.clients.push({ id: c, seq: 0, op: undefined, call: 0, attempt: 0, nodeId: undefined, retryAt: 0 });
+    }
+    this.log(`seed ${opts.seed}: voters ${voters.join(',')} learners ${learners.join(',') || '-'} preVote ${this.preVote} checkQuorum ${this.checkQuorum} maxSizePerMsg ${this.maxSizePerMsg} drop ${this.net.faults.dropRate.toFixed(3)} dup ${this.net.faults.duplicateRate.toFixed(3)} delay<=${this.net.faults.maxDelay}`);
+  }
+
+  private log(s: string): void {
+    this.trace.push(`[${this.now}] ${s}`);
+    if (this.trace.length > 60) this.trace.shift(); // only a short trace is kept
+  }
+
+  private addNode(id: NodeId, storage: MemoryStorage): void {
+    const sn: SimNode = {
+      id, storage, node: undefined, sm: new RegisterMachine(), conf: storage.initialState().confState,
+      incarnation: 0, reads: [], decommissioned: false, downUntil: 0,
+    };
+    this.nodes.set(id, sn);
+    this.start(sn);
+  }
+
+  private start(sn: SimNode): void {
+    const snap = sn.storage.snapshot();
+    sn.sm = RegisterMachine.restore(snap.data);
+    sn.conf = snap.metadata.confState;
+    sn.reads = [];
+    sn.incarnation++;
+    sn.node = new RaftNode({
+      id: sn.id,
+      storage: sn.storage,
+      random: new SeededRandom(this.opts.seed * 131 + sn.incarnation * 7 + sn.id.charCodeAt(1) * 1009),
+      electionTicks: this.electionTicks,
+      heartbeatTicks: 1,
+      preVote: this.preVote,
+      checkQuorum: this.checkQuorum,
+      maxSizePerMsg: this.maxSizePerMsg,
+      maxInflightMsgs: 4,
+      applied: snap.metadata.index,
+      ...(this.opts.bugs ? { bugs: this.opts.bugs } : {}),
+    });
+    this.checker.resetApplied(sn.id, snap.metadata.index);
+  }
+
+  private live(): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.node !== undefined && !n.decommissioned);
+  }
+
+  private leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const n of this.live()) {
+      const r = n.node!.raft;
+      if (r.role === 'leader' && (!best || r.term > best.node!.raft.term)) best = n;
+    }
+    return best;
+  }
+
+  run(): void {
+    const end = this.faultTime + this.livenessBound;
+    while (this.now < end) {
+      if (!this.healed && this.now >= this.faultTime) this.heal();
+      if (!this.healed) this.injectFaults();
+      this.step();
+      if (this.healed && this.allClientsDone()) break;
+      this.now++;
+    }
+    if (!this.allClientsDone()) {
+      const pending = this.clients.filter((c) => c.op).map((c) => `client ${c.id} ${JSON.stringify(c.op)} via ${c.nodeId}`);
+      const l = this.leader();
+      throw new Error(`liveness: ${pending.length} operations still pending ${this.livenessBound} units after healing (leader ${l?.id ?? 'none'}): ${pending.join('; ')}`);
+    }
+    const lin = checkLinearizable(this.history);
+    if (lin !== true) throw new SafetyViolation('linearizability', lin);
+  }
+
+  private allClientsDone(): boolean {
+    return this.clients.every((c) => c.op === undefined && c.seq >= 2);
+  }
+
+  private step(): void {
+    // Deliver due messages.
+    for (const m of this.net.due(this.now)) {
+      const sn = this.nodes.get(m.to);
+      if (!sn || !sn.node || sn.decommissioned) continue;
+      sn.node.step(m);
+    }
+    // Ticks, staggered per node.
+    let k = 0;
+    for (const sn of this.nodes.values()) {
+      k++;
+      if (sn.node && !sn.decommissioned && (this.now + k) % TICK === 0) sn.node.tick();
+    }
+    this.driveClients();
+    // Ready processing; sometimes delayed, which is what a crash can lose.
+    for (const sn of this.nodes.values()) {
+      if (!sn.node || sn.decommissioned) continue;
+      if (sn.node.hasReady() && (this.healed || this.rng.chance(this.pReady))) this.handleReady(sn, sn.node.ready());
+    }
+    for (const sn of this.live()) this.checker.checkNode(sn.id, sn.node!.raft);
+  }
+
+  private handleReady(sn: SimNode, rd: Ready): void {
+    const node = sn.node!;
+    const before = sn.node!.raft.role;
+    if (rd.snapshot) {
+      sn.storage.applySnapshot(rd.snapshot);
+      this.faults.add('snapshot');
+    }
+    if (rd.entries.length > 0) {
+      const first = rd.entries[0] as Entry;
+      let prevTerm: number | undefined;
+      try {
+        prevTerm = sn.storage.term(first.index - 1);
+      } catch {
+        prevTerm = undefined;
+      }
+      this.checker.onPersist(sn.id, rd.entries, prevTerm);
+      sn.storage.append(rd.entries);
+    }
+    if (rd.hardState) sn.storage.setHardState(rd.hardState);
+    for (const m of rd.messages) {
+      this.net.send(this.now, m);
+      if (m.type === 'snapshot') node.reportSnapshot(m.to, true);
+    }
+    if (rd.snapshot) {
+      sn.sm = RegisterMachine.restore(rd.snapshot.data);
+      sn.conf = rd.snapshot.metadata.confState;
+      this.checker.resetApplied(sn.id, rd.snapshot.metadata.index);
+    }
+    for (const e of rd.committedEntries) this.apply(sn, e);
+    for (const rs of rd.readStates) {
+      const [client, seq, attempt] = new TextDecoder().decode(rs.context).split(':').map(Number);
+      const c = this.clients[client as number];
+      if (c && c.op?.kind === 'read' && c.seq === seq && c.attempt === attempt && c.nodeId === sn.id) {
+        sn.reads.push({ client: c.id, index: rs.index });
+      }
+    }
+    node.advance(rd);
+    if (rd.softState && rd.softState.role !== before) this.log(`${sn.id} ${rd.softState.role} term ${node.raft.term}`);
+    this.serveReads(sn);
+    this.maybeCompact(sn);
+  }
+
+  private apply(sn: SimNode, e: Entry): void {
+    this.checker.onApply(sn.id, e, sn.node!.raft.term);
+    if (e.type === 'conf-change') {
+      let cc: ConfChange;
+      try {
+        cc = decodeConfChange(e.data);
+      } catch {
+        return;
+      }
+      sn.conf = sn.node!.applyConfChange(cc);
+      this.decommissionRemoved(sn.conf);
+      return;
+    }
+    if (e.data.byteLength === 0) return;
+    const cmd = decodeCommand(e.data);
+    const result = sn.sm.apply(cmd);
+    const c = this.clients[cmd.client];
+    if (result && c && c.op && c.seq === cmd.seq && c.nodeId === sn.id) this.complete(c, result);
+  }
+
+  private serveReads(sn: SimNode): void {
+    const applied = sn.node!.raft.log.applied;
+    sn.reads = sn.reads.filter((r) => {
+      if (applied < r.index) return true;
+      const c = this.clients[r.client];
+      if (c && c.op?.kind === 'read' && c.nodeId === sn.id) this.complete(c, { ok: true, value: sn.sm.value });
+      return false;
+    });
+  }
+
+  private complete(c: Client, result: OpResult): void {
+    this.history.push({ client: c.id, op: c.op!, call: c.call, ret: this.now, result });
+    c.op = undefined;
+    c.seq++;
+  }
+
+  private maybeCompact(sn: SimNode): void {
+    const applied = sn.node!.raft.log.applied;
+    if (applied - sn.storage.firstIndex() < 12 || !this.rng.chance(0.05)) return;
+    sn.storage.createSnapshot(applied, sn.conf, sn.sm.snapshot());
+    sn.storage.compact(applied - this.rng.nextInt(4));
+    this.faults.add('compaction');
+  }
+
+  /** A node removed from every configuration is shut down, as an operator would. */
+  private decommissionRemoved(cs: ConfState): void {
+    const members = new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext]);
+    for (const sn of this.nodes.values()) {
+      if (!members.has(sn.id) && !sn.decommissioned && sn.incarnation > 0 && this.everMember(sn.id)) {
+        sn.decommissioned = true;
+        this.log(`${sn.id} decommissioned`);
+      }
+    }
+  }
+
+  private readonly members = new Set<NodeId>();
+  private everMember(id: NodeId): boolean {
+    return this.members.has(id) || /^[vl]/.test(id);
+  }
+
+  // ---- clients ----
+
+  private driveClients(): void {
+    for (const c of this.clients) {
+      if (c.op === undefined) {
+        if (c.seq >= 2 && !this.healed && !this.rng.chance(0.02)) continue;
+        if (c.seq >= 2 && this.healed) continue;
+        c.op = this.randomOp();
+        c.call = this.now;
+        c.attempt = 0;
+        this.submit(c);
+      } else if (this.now >= c.retryAt) {
+        this.submit(c);
+      }
+    }
+  }
+
+  private randomOp(): RegisterOp {
+    const r = this.rng.nextInt(3);
+    if (r === 0) return { kind: 'write', value: this.rng.nextInt(5) };
+    if (r === 1) return { kind: 'cas', expect: this.rng.nextInt(5), value: this.rng.nextInt(5) };
+    return { kind: 'read' };
+  }
+
+  private submit(c: Client): void {
+    c.attempt++;
+    c.retryAt = this.now + RETRY;
+    const candidates = this.live();
+    if (candidates.length === 0) return;
+    const sn = this.rng.pick(candidates);
+    c.nodeId = sn.id;
+    try {
+      if (c.op!.kind === 'read') sn.node!.readIndex(new TextEncoder().encode(`${c.id}:${c.seq}:${c.attempt}`));
+      else sn.node!.propose(encodeCommand({ client: c.id, seq: c.seq, op: c.op! }));
+    } catch {
+      // No leader known there; the retry timer picks another node later.
+    }
+  }
+
+  // ---- faults ----
+
+  private injectFaults(): void {
+    const rng = this.rng;
+    if (this.net.faults.dropRate > 0) this.faults.add('drop');
+    if (this.net.counts.duplicated > 0) this.faults.add('duplicate');
+    if (this.net.counts.reordered > 0) this.faults.add('reorder');
+    for (const sn of this.nodes.values()) {
+      if (!sn.node && !sn.decommissioned && this.now >= sn.downUntil) {
+        this.start(sn);
+        this.log(`${sn.id} restarts`);
+      }
+    }
+    if (rng.chance(0.004)) this.crashOne();
+    if (rng.chance(0.002)) this.partition();
+    if (this.net.isPartitioned() && rng.chance(0.004)) {
+      this.net.heal();
+      this.log('partition healed');
+    }
+    if (rng.chance(0.004)) this.changeMembership();
+    if (rng.chance(0.002)) this.transfer();
+  }
+
+  private crashOne(): void {
+    const up = this.live();
+    if (up.length === 0) return;
+    const sn = this.rng.pick(up);
+    sn.node = undefined; // unpersisted Ready content is lost with the process
+    sn.downUntil = this.now + 20 + this.rng.nextInt(300);
+    this.faults.add('crash');
+    this.log(`${sn.id} crashes`);
+  }
+
+  private partition(): void {
+    const ids = [...this.nodes.keys()];
+    const a = ids.filter(() => this.rng.chance(0.5));
+    const b = ids.filter((id) => !a.includes(id));
+    this.net.partition([a, b]);
+    this.faults.add('partition');
+    this.log(`partition [${a.join(',')}] | [${b.join(',')}]`);
+  }
+
+  private transfer(): void {
+    const l = this.leader();
+    if (!l) return;
+    const voters = l.node!.raft.trk.voters().filter((v) => v !== l.id);
+    if (voters.length === 0) return;
+    const to = this.rng.pick(voters);
+    try {
+      l.node!.transferLeadership(to);
+      this.faults.add('transfer');
+      this.log(`transfer ${l.id} -> ${to}`);
+    } catch {
+      /* refused */
+    }
+  }
+
+  private changeMembership(): void {
+    const l = this.leader();
+    if (!l) return;
+    const cs = l.node!.raft.trk.confState();
+    if (cs.votersOutgoing.length > 0) return;
+    const rng = this.rng;
+    const choice = rng.nextInt(5);
+    let cc: ConfChange | undefined;
+    let kind: FaultKind = 'conf-change';
+    if (choice === 0 && this.spares.length > 0) {
+      const id = this.spares.shift()!;
+      this.members.add(id);
+      this.addNode(id, new MemoryStorage());
+      cc = { transition: 'auto', changes: [{ kind: 'add-learner', node: id }] };
+    } else if (choice === 1 && cs.learners.length > 0 && cs.voters.length < 9) {
+      cc = { transition: rng.chance(0.5) ? 'auto' : 'joint-implicit', changes: [{ kind: 'add-voter', node: rng.pick(cs.learners) }] };
+      kind = 'promote-learner';
+    } else if (choice === 2 && cs.voters.length > 3) {
+      const victim = rng.chance(0.4) ? l.id : rng.pick(cs.voters);
+      cc = { transition: 'auto', changes: [{ kind: 'remove-node', node: victim }] };
+      if (victim === l.id) kind = 'remove-leader';
+    } else if (choice === 3 && cs.voters.length > 3) {
+      cc = { transition: 'auto', changes: [{ kind: 'add-learner', node: rng.pick(cs.voters) }] };
+    } else if (choice === 4 && cs.learners.length > 0 && cs.voters.length > 3) {
+      // Swap a learner in and a voter out through a joint configuration.
+      cc = {
+        transition: 'auto',
+        changes: [
+          { kind: 'add-voter', node: rng.pick(cs.learners) },
+          { kind: 'remove-node', node: rng.pick(cs.voters) },
+        ],
+      };
+    }
+    if (!cc) return;
+    try {
+      l.node!.proposeConfChange(cc);
+      this.faults.add(kind);
+      this.faults.add('conf-change');
+      this.log(`${l.id} proposes ${JSON.stringify(cc.changes)}${cc.changes.length > 1 ? ' (joint)' : ''}`);
+    } catch {
+      /* pending or refused */
+    }
+  }
+
+  private heal(): void {
+    this.healed = true;
+    this.net.heal();
+    this.net.faults = { dropRate: 0, duplicateRate: 0, maxDelay: this.net.faults.maxDelay };
+    for (const sn of this.nodes.values()) if (!sn.node && !sn.decommissioned) this.start(sn);
+    this.log('all faults healed, all nodes up');
+  }
+
+  result(failure: string | undefined): SimResult {
+    let voters = 0;
+    let learners = 0;
+    const l = this.leader();
+    if (l) {
+      voters = l.conf.voters.length;
+      learners = l.conf.learners.length;
+    }
+    return {
+      seed: this.opts.seed,
+      ok: failure === undefined,
+      ...(failure !== undefined ? { failure } : {}),
+      trace: this.trace,
+      faults: this.faults,
+      stats: { voters, learners, ops: this.history.length, applied: this.checker.appliedCount, time: this.now },
+    };
+  }
+}
