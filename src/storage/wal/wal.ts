@@ -160,7 +160,8 @@ export class Wal {
     const batch = this.batch;
     batch.sync ||= sync;
     const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
-    this.draining ??= this.drain();
+    // Started on a microtask, so every save issued in the same tick joins this batch.
+    this.draining ??= Promise.resolve().then(() => this.drain());
     return done;
   }
 
