@@ -1,0 +1,67 @@
+// Caps and timings of the MQTT transport, each with the reason for its default.
+import { defaultCodecLimits, type CodecLimits } from './codec.ts';
+import { defaultQueueCaps, type QueueCaps } from './peer-queue.ts';
+
+/** Largest MQTT payload on a raft topic: one full message plus batch framing. */
+export const defaultMaxPayloadBytes = defaultCodecLimits.maxMessageBytes + 64 * 1024;
+
+export interface MqttTransportLimits {
+  /** Per-peer send queue caps (messages waiting for a connection or a drained socket). */
+  readonly queue: QueueCaps;
+  /** Decoding limits for ordinary messages. */
+  readonly codec: CodecLimits;
+  /** Largest batch payload sent or accepted; several queued messages share one publish up to this. */
+  readonly maxBatchBytes: number;
+  /** Stop writing to a socket whose unsent buffer exceeds this; resume on 'drain'. */
+  readonly socketHighWaterBytes: number;
+  /** Bytes of snapshot per chunk frame. */
+  readonly chunkBytes: number;
+  /** Chunks in flight before an acknowledgement (window * chunkBytes buffered at most per transfer). */
+  readonly snapshotWindow: number;
+  /** Without acknowledgement progress for this long, resend from the last acknowledged chunk. */
+  readonly snapshotAckTimeoutMs: number;
+  /** Resends without progress before the transfer is reported failed. */
+  readonly snapshotMaxRetries: number;
+  /** Largest encoded snapshot message sent or accepted. */
+  readonly maxSnapshotBytes: number;
+  /** Total bytes of all snapshots being reassembled at once on this board. */
+  readonly maxReassemblyBytes: number;
+  /** A reassembly without a chunk for this long is discarded. */
+  readonly reassemblyIdleMs: number;
+  /** Snapshot messages being sent at once (each holds an encoded copy); more are reported failed. */
+  readonly maxConcurrentSnapshotSends: number;
+  /** Reconnect backoff: first delay, cap, and random spread (0..1) added to spread retries. */
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  readonly backoffJitter: number;
+  /** MQTT keepalive of outbound connections (dead peers are noticed within 1.5x this). */
+  readonly keepaliveSec: number;
+  /** Time allowed for TCP connect + CONNACK. */
+  readonly connectTimeoutMs: number;
+}
+
+export const defaultMqttTransportLimits: MqttTransportLimits = Object.freeze({
+  queue: defaultQueueCaps,
+  codec: defaultCodecLimits,
+  maxBatchBytes: defaultMaxPayloadBytes,
+  socketHighWaterBytes: 256 * 1024,
+  chunkBytes: 64 * 1024,
+  snapshotWindow: 4,
+  snapshotAckTimeoutMs: 3_000,
+  snapshotMaxRetries: 4,
+  maxSnapshotBytes: 64 * 1024 * 1024,
+  maxReassemblyBytes: 96 * 1024 * 1024,
+  reassemblyIdleMs: 30_000,
+  maxConcurrentSnapshotSends: 2,
+  backoffInitialMs: 100,
+  backoffMaxMs: 10_000,
+  backoffJitter: 0.5,
+  keepaliveSec: 10,
+  connectTimeoutMs: 5_000,
+});
+
+/** Delay before reconnect attempt number `attempt` (0-based): exponential, capped, with jitter. */
+export function backoffDelay(limits: MqttTransportLimits, attempt: number, random: () => number): number {
+  const base = Math.min(limits.backoffMaxMs, limits.backoffInitialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (1 + limits.backoffJitter * random()));
+}

@@ -1,0 +1,105 @@
+// One outbound MQTT connection from this board to a peer's broker (mqtt.js, MQTT 3.1.1).
+// It makes a single attempt: reconnecting, with backoff, is the transport's decision.
+import { connect as netConnect, type Socket } from 'node:net';
+import { MqttClient } from 'mqtt';
+import type { NodeId } from '../raft/types.ts';
+import type { PeerAddress } from './transport.ts';
+import { chunkTopic, memberClientId, messageTopic } from './peer-topics.ts';
+
+export interface OutboundOptions {
+  readonly cluster: string;
+  readonly self: NodeId;
+  readonly peer: NodeId;
+  readonly address: PeerAddress;
+  readonly memberSecret: string;
+  readonly keepaliveSec: number;
+  readonly connectTimeoutMs: number;
+  readonly socketHighWaterBytes: number;
+}
+
+export interface OutboundEvents {
+  /** Connected and subscribed: the connection can carry both directions. */
+  ready(): void;
+  /** The socket accepts writes again after being above the high-water mark. */
+  drain(): void;
+  message(topic: string, payload: Buffer): void;
+  /** The connection is gone (or never came up); called once. */
+  closed(why: string, wasReady: boolean): void;
+}
+
+export class OutboundConnection {
+  private readonly client: MqttClient;
+  private socket: Socket | undefined;
+  private isReady = false;
+  private isClosed = false;
+
+  constructor(private readonly options: OutboundOptions, private readonly events: OutboundEvents) {
+    const { address } = options;
+    this.client = new MqttClient(() => {
+      const socket = netConnect({ host: address.host, port: address.port });
+      // Raft latency: do not let Nagle hold small messages back.
+      socket.setNoDelay(true);
+      socket.on('drain', () => this.events.drain());
+      this.socket = socket;
+      return socket;
+    }, {
+      protocolVersion: 4,
+      clientId: memberClientId(options.cluster, options.self),
+      username: options.self,
+      password: options.memberSecret,
+      clean: true,
+      keepalive: options.keepaliveSec,
+      connectTimeout: options.connectTimeoutMs,
+      reconnectPeriod: 0,
+      // Never buffer QoS 0 while offline: our bounded queue is the only buffer.
+      queueQoSZero: false,
+      resubscribe: false,
+    });
+    this.client.on('connect', () => this.onConnect());
+    this.client.on('message', (topic, payload) => this.events.message(topic, payload));
+    this.client.on('error', (err) => this.close(`error: ${err.message}`));
+    this.client.on('close', () => this.close('connection closed'));
+  }
+
+  get ready(): boolean {
+    return this.isReady && !this.isClosed;
+  }
+
+  /** Whether a publish now would not pile up in the socket buffer. */
+  writable(): boolean {
+    return this.ready && (this.socket?.writableLength ?? 0) < this.options.socketHighWaterBytes;
+  }
+
+  publish(topic: string, payload: Uint8Array): void {
+    if (!this.ready) return;
+    this.client.publish(topic, toBuffer(payload), { qos: 0, retain: false });
+  }
+
+  /** Closes the connection; `closed` fires unless `silent`. */
+  close(why: string, silent = false): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    const wasReady = this.isReady;
+    this.isReady = false;
+    this.client.removeAllListeners('message');
+    this.client.on('error', () => {});
+    this.client.end(true);
+    if (!silent) this.events.closed(why, wasReady);
+  }
+
+  private onConnect(): void {
+    const { cluster, self } = this.options;
+    this.client.subscribe([messageTopic(cluster, self), chunkTopic(cluster, self)], { qos: 0 }, (err, granted) => {
+      if (this.isClosed) return;
+      if (err || !granted || granted.some((g) => g.qos === 128)) {
+        return this.close(`subscription refused${err ? `: ${err.message}` : ''}`);
+      }
+      this.isReady = true;
+      this.events.ready();
+    });
+  }
+}
+
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
