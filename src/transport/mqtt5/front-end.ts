@@ -43,6 +43,11 @@ export function acceptConnection(socket: Socket, options: FrontEndOptions): void
   timer.unref();
 
   const onData = (chunk: Buffer): void => {
+    // Refuse non-MQTT at once rather than waiting for a "packet" its first bytes seem to announce.
+    if (buffered === 0 && chunk.length > 0 && chunk[0] !== 0x10) {
+      refuse(new ConnectionError('NOT_CONNECT', `first byte 0x${chunk[0]!.toString(16)} is not a CONNECT`));
+      return;
+    }
     let firstEnd: number;
     try {
       firstEnd = guard.check(chunk);
