@@ -22,6 +22,8 @@ export type ConfChangeTransition = 'auto' | 'joint-implicit' | 'joint-explicit';
 export interface ConfChange {
   readonly transition: ConfChangeTransition;
   readonly changes: readonly ConfChangeSingle[];
+  /** Opaque application text carried with the change (e.g. addresses, a request id); at most maxConfChangeContext chars. */
+  readonly context?: string;
 }
 
 export const leaveJointConfChange: ConfChange = Object.freeze({ transition: 'auto', changes: [] });
@@ -30,6 +32,8 @@ const kinds: readonly string[] = ['add-voter', 'add-learner', 'remove-node'];
 const transitions: readonly string[] = ['auto', 'joint-implicit', 'joint-explicit'];
 /** Cap on changes in one ConfChange: a membership change touches a few boards, never thousands. */
 export const maxChangesPerConfChange = 64;
+/** Cap on a ConfChange's context text. */
+export const maxConfChangeContext = 16 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -37,11 +41,15 @@ function invalid(msg: string): RaftError {
   return new RaftError(RaftErrorCode.invalidConfChange, `invalid conf change: ${msg}`);
 }
 
-/** Entry data of a conf-change entry: UTF-8 JSON {"transition":..,"changes":[{"kind":..,"node":..}]}. */
+/** Entry data of a conf-change entry: UTF-8 JSON {"transition":..,"changes":[{"kind":..,"node":..}],"context"?:..}. */
 export function encodeConfChange(cc: ConfChange): Uint8Array {
   validateConfChange(cc);
   return encoder.encode(
-    JSON.stringify({ transition: cc.transition, changes: cc.changes.map((c) => ({ kind: c.kind, node: c.node })) }),
+    JSON.stringify({
+      transition: cc.transition,
+      changes: cc.changes.map((c) => ({ kind: c.kind, node: c.node })),
+      ...(cc.context !== undefined ? { context: cc.context } : {}),
+    }),
   );
 }
 
@@ -53,20 +61,29 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
     throw invalid('entry data is not UTF-8 JSON');
   }
   if (typeof v !== 'object' || v === null) throw invalid('not an object');
-  const o = v as { transition?: unknown; changes?: unknown };
+  const o = v as { transition?: unknown; changes?: unknown; context?: unknown };
   if (!Array.isArray(o.changes)) throw invalid('changes is not an array');
   const changes = o.changes.map((c: unknown): ConfChangeSingle => {
     const x = (typeof c === 'object' && c !== null ? c : {}) as { kind?: unknown; node?: unknown };
     return { kind: x.kind as ConfChangeKind, node: x.node as NodeId };
   });
-  const cc: ConfChange = { transition: o.transition as ConfChangeTransition, changes };
+  if (o.context !== undefined && typeof o.context !== 'string') throw invalid('context must be a string');
+  const cc: ConfChange = {
+    transition: o.transition as ConfChangeTransition,
+    changes,
+    ...(o.context !== undefined ? { context: o.context } : {}),
+  };
   validateConfChange(cc);
   return cc;
 }
 
 export function validateConfChange(cc: ConfChange): void {
   if (!transitions.includes(cc.transition)) throw invalid(`unknown transition ${String(cc.transition)}`);
+  if (!Array.isArray(cc.changes)) throw invalid('changes is not an array');
   if (cc.changes.length > maxChangesPerConfChange) throw invalid(`more than ${maxChangesPerConfChange} changes`);
+  if (cc.context !== undefined && (typeof cc.context !== 'string' || cc.context.length > maxConfChangeContext)) {
+    throw invalid(`context must be a string of at most ${maxConfChangeContext} characters`);
+  }
   for (const c of cc.changes) {
     if (!kinds.includes(c.kind)) throw invalid(`unknown kind ${String(c.kind)}`);
     if (typeof c.node !== 'string' || c.node.length === 0) throw invalid('node must be a non-empty string');

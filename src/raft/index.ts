@@ -16,5 +16,6 @@ export {
   applyConfChangeToState,
   leaveJointConfChange,
   maxChangesPerConfChange,
+  maxConfChangeContext,
 } from './conf-change.ts';
 export type { ProgressState } from './progress.ts';

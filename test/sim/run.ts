@@ -1,6 +1,7 @@
 // npm run sim -- --seed N      replay one seed (prints its trace)
 // npm run sim -- --seeds N     run seeds 1..N (or --from S), stop at the first failure
 // npm run sim -- --bug NAME    switch on a deliberately broken behaviour (test-only)
+// npm run sim -- --stress      bug-hunting profile (3 voters, one entry per append, frequent crashes)
 import { runSimulation, type FaultKind } from './simulation.ts';
 import type { RaftBugs } from '../../src/raft/config.ts';
 
@@ -12,10 +13,11 @@ function arg(name: string): string | undefined {
 const bugName = arg('bug');
 const bugs: RaftBugs | undefined = bugName ? { [bugName]: true } : undefined;
 const one = arg('seed');
+const stress = process.argv.includes('--stress');
 const started = performance.now();
 
 if (one !== undefined) {
-  const r = runSimulation({ seed: Number(one), ...(bugs ? { bugs } : {}) });
+  const r = runSimulation({ seed: Number(one), ...(bugs ? { bugs } : {}), stress });
   console.log(r.trace.join('\n'));
   console.log(`seed ${r.seed}: ${r.ok ? 'ok' : 'FAILED'} ops ${r.stats.ops} applied ${r.stats.applied} time ${r.stats.time}`);
   console.log(`faults: ${[...r.faults].sort().join(', ')}`);
@@ -30,14 +32,14 @@ if (one !== undefined) {
   let ops = 0;
   let failed = 0;
   for (let seed = from; seed < from + n; seed++) {
-    const r = runSimulation({ seed, ...(bugs ? { bugs } : {}) });
+    const r = runSimulation({ seed, ...(bugs ? { bugs } : {}), stress });
     for (const f of r.faults) seen.set(f, (seen.get(f) ?? 0) + 1);
     ops += r.stats.ops;
     if (!r.ok) {
       failed++;
       console.log(`seed ${seed} FAILED: ${r.failure}`);
       console.log(r.trace.slice(-25).join('\n'));
-      console.log(`replay: npm run sim -- --seed ${seed}${bugName ? ` --bug ${bugName}` : ''}`);
+      console.log(`replay: npm run sim -- --seed ${seed}${bugName ? ` --bug ${bugName}` : ''}${stress ? ' --stress' : ''}`);
       break;
     }
   }

@@ -18,6 +18,11 @@ export interface SimOptions {
   readonly faultTime?: number;
   /** Time units after healing within which every operation must complete. */
   readonly livenessBound?: number;
+  /**
+   * Bug-hunting profile: 3 voters, one entry per append, frequent crashes and
+   * leader changes. Used to show that subtle broken behaviours get caught.
+   */
+  readonly stress?: boolean;
 }
 
 export type FaultKind =
@@ -80,6 +85,7 @@ class Simulation {
   private readonly trace: string[] = [];
   private readonly faults = new Set<FaultKind>();
   private readonly spares: NodeId[] = [];
+  private initialMembers: NodeId[] = [];
   private now = 0;
   private healed = false;
   private readonly faultTime: number;
@@ -91,20 +97,23 @@ class Simulation {
   private readonly pReady: number;
   private readonly voterCount: number;
   private readonly learnerCount: number;
+  private readonly crashRate: number;
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new SeededRandom(opts.seed);
     const rng = this.rng;
     this.faultTime = opts.faultTime ?? 2500;
     this.livenessBound = opts.livenessBound ?? 4000;
-    this.voterCount = rng.pick([3, 5, 7]);
-    this.learnerCount = rng.nextInt(3);
+    const stress = opts.stress === true;
+    this.crashRate = stress ? 0.02 : 0.004;
+    this.voterCount = stress ? 3 : rng.pick([3, 5, 7]);
+    this.learnerCount = stress ? 0 : rng.nextInt(3);
     this.electionTicks = 10;
     const mode = rng.nextInt(3);
     this.preVote = mode !== 1;
     this.checkQuorum = mode !== 2;
     // Sometimes one entry per message, which makes acknowledgements arrive entry by entry.
-    this.maxSizePerMsg = rng.chance(0.4) ? 1 : 4096;
+    this.maxSizePerMsg = stress || rng.chance(0.4) ? 1 : 4096;
     this.pReady = 0.4 + rng.next() * 0.6;
     this.net = new SimNetwork(rng, {
       dropRate: rng.next() * 0.15,
@@ -116,6 +125,7 @@ class Simulation {
     this.spares.push('s1', 's2');
     const conf: ConfState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
     for (const id of [...voters, ...learners]) this.addNode(id, MemoryStorage.bootstrap(conf));
+    this.initialMembers = [...voters, ...learners];
     for (let c = 0; c < 3; c++) {
       this.clients.push({ id: c, seq: 0, op: undefined, call: 0, attempt: 0, nodeId: undefined, retryAt: 0 });
     }
@@ -183,10 +193,21 @@ class Simulation {
     if (!this.allClientsDone()) {
       const pending = this.clients.filter((c) => c.op).map((c) => `client ${c.id} ${JSON.stringify(c.op)} via ${c.nodeId}`);
       const l = this.leader();
-      throw new Error(`liveness: ${pending.length} operations still pending ${this.livenessBound} units after healing (leader ${l?.id ?? 'none'}): ${pending.join('; ')}`);
+      throw new Error(`liveness: ${pending.length} operations still pending ${this.livenessBound} units after healing (leader ${l?.id ?? 'none'}): ${pending.join('; ')}\n${this.describeNodes()}`);
     }
     const lin = checkLinearizable(this.history);
     if (lin !== true) throw new SafetyViolation('linearizability', lin);
+  }
+
+  private describeNodes(): string {
+    return [...this.nodes.values()]
+      .map((sn) => {
+        if (!sn.node) return `${sn.id}: down${sn.decommissioned ? ' (decommissioned)' : ''}`;
+        const st = sn.node.status();
+        const cs = st.confState;
+        return `${sn.id}${sn.decommissioned ? ' (decommissioned)' : ''}: ${st.role} term ${st.term} lead ${st.leader} commit ${st.commit} applied ${st.applied} last ${st.lastIndex} first ${st.firstIndex} voters ${cs.voters} out ${cs.votersOutgoing} learners ${cs.learners}`;
+      })
+      .join('\n');
   }
 
   private allClientsDone(): boolean {
@@ -217,7 +238,6 @@ class Simulation {
 
   private handleReady(sn: SimNode, rd: Ready): void {
     const node = sn.node!;
-    const before = sn.node!.raft.role;
     if (rd.snapshot) {
       sn.storage.applySnapshot(rd.snapshot);
       this.faults.add('snapshot');
@@ -244,6 +264,9 @@ class Simulation {
       this.checker.resetApplied(sn.id, rd.snapshot.metadata.index);
     }
     for (const e of rd.committedEntries) this.apply(sn, e);
+    // Stress: kill a leader right after it applies, before its next messages leave (Figure 8's adversary).
+    const killLeader = this.opts.stress === true && !this.healed && node.raft.role === 'leader' &&
+      rd.committedEntries.length > 0 && this.rng.chance(0.3);
     for (const rs of rd.readStates) {
       const [client, seq, attempt] = new TextDecoder().decode(rs.context).split(':').map(Number);
       const c = this.clients[client as number];
@@ -252,9 +275,15 @@ class Simulation {
       }
     }
     node.advance(rd);
-    if (rd.softState && rd.softState.role !== before) this.log(`${sn.id} ${rd.softState.role} term ${node.raft.term}`);
+    if (rd.softState?.role === 'leader') this.log(`${sn.id} leads term ${node.raft.term}`);
     this.serveReads(sn);
     this.maybeCompact(sn);
+    if (killLeader) {
+      sn.node = undefined;
+      sn.downUntil = this.now + 20 + this.rng.nextInt(100);
+      this.faults.add('crash');
+      this.log(`${sn.id} (leader) crashes after applying`);
+    }
   }
 
   private apply(sn: SimNode, e: Entry): void {
@@ -267,7 +296,7 @@ class Simulation {
         return;
       }
       sn.conf = sn.node!.applyConfChange(cc);
-      this.decommissionRemoved(sn.conf);
+      this.decommissionRemoved(e.index, sn.conf);
       return;
     }
     if (e.data.byteLength === 0) return;
@@ -301,20 +330,22 @@ class Simulation {
     this.faults.add('compaction');
   }
 
-  /** A node removed from every configuration is shut down, as an operator would. */
-  private decommissionRemoved(cs: ConfState): void {
+  /** The newest configuration applied anywhere, by log index. */
+  private latestConf: { index: number; members: Set<NodeId> } | undefined;
+
+  /** A node removed from every configuration is shut down once the removal is applied, as an operator would. */
+  private decommissionRemoved(index: number, cs: ConfState): void {
+    if (this.latestConf && index <= this.latestConf.index) return;
     const members = new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext]);
-    for (const sn of this.nodes.values()) {
-      if (!members.has(sn.id) && !sn.decommissioned && sn.incarnation > 0 && this.everMember(sn.id)) {
+    const before = this.latestConf?.members ?? new Set(this.initialMembers);
+    this.latestConf = { index, members };
+    for (const id of before) {
+      const sn = this.nodes.get(id);
+      if (sn && !members.has(id) && !sn.decommissioned) {
         sn.decommissioned = true;
-        this.log(`${sn.id} decommissioned`);
+        this.log(`${id} decommissioned`);
       }
     }
-  }
-
-  private readonly members = new Set<NodeId>();
-  private everMember(id: NodeId): boolean {
-    return this.members.has(id) || /^[vl]/.test(id);
   }
 
   // ---- clients ----
@@ -369,7 +400,7 @@ class Simulation {
         this.log(`${sn.id} restarts`);
       }
     }
-    if (rng.chance(0.004)) this.crashOne();
+    if (rng.chance(this.crashRate)) this.crashOne();
     if (rng.chance(0.002)) this.partition();
     if (this.net.isPartitioned() && rng.chance(0.004)) {
       this.net.heal();
@@ -424,7 +455,6 @@ class Simulation {
     let kind: FaultKind = 'conf-change';
     if (choice === 0 && this.spares.length > 0) {
       const id = this.spares.shift()!;
-      this.members.add(id);
       this.addNode(id, new MemoryStorage());
       cc = { transition: 'auto', changes: [{ kind: 'add-learner', node: id }] };
     } else if (choice === 1 && cs.learners.length > 0 && cs.voters.length < 9) {
