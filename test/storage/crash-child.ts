@@ -4,8 +4,13 @@ import { openDataDir } from '../../src/storage/open.ts';
 import { crashEntry, crashImage, crashOptions, rng } from './crash-shared.ts';
 
 const [dir, seedText] = process.argv.slice(2);
+if (dir === undefined) {
+  // Not a test by itself (a runner may load it): only crash-harness.ts starts it, with arguments.
+  console.log('usage: crash-child.ts <dataDir> <seed>');
+  process.exit(0);
+}
 const random = rng(Number(seedText));
-const d = await openDataDir(crashOptions(dir!));
+const d = await openDataDir(crashOptions(dir));
 let next = d.logStore.lastIndex() + 1;
 process.stdout.write(`ready ${next}\n`);
 for (;;) {
