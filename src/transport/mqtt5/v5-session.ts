@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import {
   generate, parser as createParser,
-  type IConnectPacket, type IPublishPacket, type ISubscribePacket, type IUnsubscribePacket, type Packet, type Parser,
+  type IConnackPacket, type IConnectPacket, type IPublishPacket, type ISubscribePacket, type IUnsubscribePacket, type Packet, type Parser,
 } from 'mqtt-packet';
 import type { Aedes } from 'aedes';
 import { AedesLink } from './aedes-link.ts';
@@ -284,7 +284,7 @@ class V5Session {
     switch (packet.cmd) {
       case 'connack': {
         const reasonCode = connackReason(packet.returnCode ?? 0);
-        const properties: NonNullable<Packet & { cmd: 'connack' }>['properties'] = reasonCode !== ReasonCode.success ? {} : {
+        const properties: IConnackPacket['properties'] = reasonCode !== ReasonCode.success ? {} : {
           maximumPacketSize: this.#context.limits.maxPacketSize,
           receiveMaximum: this.#context.limits.receiveMaximum,
           retainAvailable: true,
