@@ -2,8 +2,12 @@
 import { defaultCodecLimits, type CodecLimits } from './codec.ts';
 import { defaultQueueCaps, type QueueCaps } from './peer-queue.ts';
 
-/** Largest MQTT payload on a raft topic: one full message plus batch framing. */
-export const defaultMaxPayloadBytes = defaultCodecLimits.maxMessageBytes + 64 * 1024;
+/**
+ * Largest MQTT payload on a raft topic. It fits the broker's default packet cap (1 MiB, see
+ * broker.ts defaultMaxPacketSize) with room for the topic and the MQTT header; raise both
+ * together. Raft's maxSizePerMsg plus its largest entry must stay below it.
+ */
+export const defaultMaxPayloadBytes = 1024 * 1024 - 1024;
 
 export interface MqttTransportLimits {
   /** Per-peer send queue caps (messages waiting for a connection or a drained socket). */
@@ -42,7 +46,8 @@ export interface MqttTransportLimits {
 
 export const defaultMqttTransportLimits: MqttTransportLimits = Object.freeze({
   queue: defaultQueueCaps,
-  codec: defaultCodecLimits,
+  // One message must fit a batch payload alone (batch framing takes at most 18 bytes then).
+  codec: { ...defaultCodecLimits, maxMessageBytes: defaultMaxPayloadBytes - 64 },
   maxBatchBytes: defaultMaxPayloadBytes,
   socketHighWaterBytes: 256 * 1024,
   chunkBytes: 64 * 1024,

@@ -1,5 +1,5 @@
 // Test helpers: a board's broker (with member auth) plus its MQTT transport, on loopback.
-import { startBroker, type RunningBroker } from '../../src/transport/broker.ts';
+import { startBroker, type BrokerLogEntry, type RunningBroker } from '../../src/transport/broker.ts';
 import { createMemberAuth, type MemberAuth, type MemberAuthOptions } from '../../src/transport/member-auth.ts';
 import { createMqttTransport, type MqttTransport, type TransportLogEvent } from '../../src/transport/peer-mqtt-transport.ts';
 import type { MqttTransportLimits } from '../../src/transport/peer-limits.ts';
@@ -15,6 +15,8 @@ export interface TestBoard {
   readonly transport: MqttTransport;
   readonly received: Message[];
   readonly logs: TransportLogEvent[];
+  /** What the broker logged (refusals, client errors), kept off stderr. */
+  readonly brokerLogs: BrokerLogEntry[];
   close(): Promise<void>;
 }
 
@@ -29,7 +31,8 @@ export async function startBoard(id: NodeId, options: {
     ...(options.fallback ? { fallback: options.fallback } : {}),
     ...(options.maxRaftPayloadBytes ? { maxRaftPayloadBytes: options.maxRaftPayloadBytes } : {}),
   });
-  const broker = await startBroker({ host: '127.0.0.1', port: options.port ?? 0, hooks: auth.hooks });
+  const brokerLogs: BrokerLogEntry[] = [];
+  const broker = await startBroker({ host: '127.0.0.1', port: options.port ?? 0, hooks: auth.hooks, log: (e) => brokerLogs.push(e) });
   const logs: TransportLogEvent[] = [];
   const transport = createMqttTransport({
     cluster: CLUSTER, self: id, memberSecret: SECRET, aedes: broker.aedes,
@@ -39,7 +42,7 @@ export async function startBoard(id: NodeId, options: {
   const received: Message[] = [];
   transport.onMessage((m) => received.push(m));
   return {
-    id, broker, auth, transport, received, logs,
+    id, broker, auth, transport, received, logs, brokerLogs,
     async close() {
       await transport.close();
       await broker.close();
