@@ -1,7 +1,7 @@
 // npm run sim -- --seed N      replay one seed (prints its trace)
 // npm run sim -- --seeds N     run seeds 1..N (or --from S), stop at the first failure
 // npm run sim -- --bug NAME    switch on a deliberately broken behaviour (test-only)
-// npm run sim -- --stress      bug-hunting profile (3 voters, one entry per append, frequent crashes)
+// npm run sim -- --stress      bug-hunting profile (5 voters, one entry per append, frequent crashes)
 import { runSimulation, type FaultKind } from './simulation.ts';
 import type { RaftBugs } from '../../src/raft/config.ts';
 

@@ -19,7 +19,7 @@ export interface SimOptions {
   /** Time units after healing within which every operation must complete. */
   readonly livenessBound?: number;
   /**
-   * Bug-hunting profile: 3 voters, one entry per append, frequent crashes and
+   * Bug-hunting profile: 5 voters, one entry per append, frequent crashes and
    * leader changes. Used to show that subtle broken behaviours get caught.
    */
   readonly stress?: boolean;
@@ -106,7 +106,7 @@ class Simulation {
     this.livenessBound = opts.livenessBound ?? 4000;
     const stress = opts.stress === true;
     this.crashRate = stress ? 0.02 : 0.004;
-    this.voterCount = stress ? 3 : rng.pick([3, 5, 7]);
+    this.voterCount = stress ? 5 : rng.pick([3, 5, 7]);
     this.learnerCount = stress ? 0 : rng.nextInt(3);
     this.electionTicks = 10;
     const mode = rng.nextInt(3);
