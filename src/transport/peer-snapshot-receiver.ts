@@ -27,6 +27,8 @@ interface Reassembly {
 
 export class SnapshotReceiver {
   private readonly active = new Map<NodeId, Reassembly>();
+  /** Last transfer completed per peer (one entry per peer), to repeat a lost final ack. */
+  private readonly completed = new Map<NodeId, { transfer: number; chunks: number }>();
   private reserved = 0;
 
   constructor(private readonly options: SnapshotReceiveOptions, private readonly io: SnapshotReceiveIo) {}
@@ -37,8 +39,13 @@ export class SnapshotReceiver {
 
   onData(peer: NodeId, frame: Extract<ChunkFrame, { kind: 'data' }>): void {
     let r = this.active.get(peer);
+    const done = this.completed.get(peer);
+    if (done?.transfer === frame.transfer) {
+      return this.io.reply(peer, { kind: 'ack', transfer: frame.transfer, next: done.chunks });
+    }
     if (r === undefined || r.transfer !== frame.transfer) {
-      if (frame.seq !== 0) return this.abort(peer, frame.transfer, 'unknown-transfer');
+      // Chunk 0 was lost, or we lost the transfer (restart, idle timeout): ask for chunk 0.
+      if (frame.seq !== 0) return this.io.reply(peer, { kind: 'ack', transfer: frame.transfer, next: 0 });
       if (r !== undefined) this.drop(peer, r);
       r = this.start(peer, frame);
       if (r === undefined) return;
@@ -60,6 +67,7 @@ export class SnapshotReceiver {
     }
     this.drop(peer, r);
     if (this.io.deliver(peer, r.buffer)) {
+      this.completed.set(peer, { transfer: r.transfer, chunks: r.nextSeq });
       this.io.reply(peer, { kind: 'ack', transfer: r.transfer, next: r.nextSeq });
     } else {
       this.io.reply(peer, { kind: 'abort', transfer: r.transfer, reason: 'invalid' });
@@ -73,6 +81,7 @@ export class SnapshotReceiver {
 
   close(): void {
     for (const [peer, r] of this.active) this.drop(peer, r);
+    this.completed.clear();
   }
 
   private start(peer: NodeId, frame: Extract<ChunkFrame, { kind: 'data' }>): Reassembly | undefined {

@@ -54,6 +54,8 @@ export class SnapshotSendSession {
   }
 
   onAck(next: number): void {
+    // The receiver asks for chunk 0 after we saw progress: it lost the transfer.
+    if (!this.done && next === 0 && this.acked > 0) return this.finish(false, 'receiver lost the transfer');
     if (this.done || next <= this.acked || next > this.chunkCount) return;
     this.acked = next;
     if (this.next < next) this.next = next;
