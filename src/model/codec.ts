@@ -1,7 +1,7 @@
 // Envelope <-> bytes. JSON with a fixed key order (object keys sorted), so the
 // same envelope always gives the same bytes. Decoding is strict: size limit,
 // valid UTF-8, no unknown fields, every field of the right type.
-import { CommandDecodeError } from './errors.ts';
+import { CommandDecodeError, CommandTooLargeError } from './errors.ts';
 import type { FieldError } from './errors.ts';
 import { FieldReader, isPlainObject, joinPath } from './field-reader.ts';
 import { isObjectId, isRequestId } from './ids.ts';
@@ -16,9 +16,7 @@ const utf8Encoder = new TextEncoder();
 
 export function encodeCommand(envelope: CommandEnvelope): Uint8Array {
   const bytes = utf8Encoder.encode(JSON.stringify(canonical({ v: ENCODING_VERSION, requestId: envelope.requestId, command: envelope.command })));
-  if (bytes.length > MAX_COMMAND_BYTES) {
-    throw new CommandDecodeError(`command is ${bytes.length} bytes, more than the limit of ${MAX_COMMAND_BYTES}`);
-  }
+  if (bytes.length > MAX_COMMAND_BYTES) throw new CommandTooLargeError(bytes.length, MAX_COMMAND_BYTES);
   return bytes;
 }
 

@@ -32,3 +32,15 @@ export class CommandDecodeError extends Error {
     this.name = 'CommandDecodeError';
   }
 }
+
+/** An envelope too large to encode (answer 413 at the API edge; split the batch). */
+export class CommandTooLargeError extends Error {
+  readonly code = 'TOO_LARGE';
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`command is ${bytes} bytes, more than the limit of ${limit}: split it into smaller batches`);
+    this.name = 'CommandTooLargeError';
+  }
+}

@@ -5,12 +5,15 @@ import type { CommandEnvelope, ObjectKind, ObjectValues } from '../model/index.t
 import { applyObjectCommand } from './apply-command.ts';
 import { int, text } from './database.ts';
 import type { SqlDatabase } from './database.ts';
-import { ApplyRejection, StateMachineError } from './errors.ts';
+import { ApplyRejection, StateImageError, StateMachineError } from './errors.ts';
 import { createDatabase, openImage } from './migrate.ts';
 import { changesSince, countAll, listObjects, readMeta } from './queries.ts';
 import type { ListQuery } from './queries.ts';
 import type { ApplyError, ApplyResult, Change, ChangesPage, ListPage, ObjectCounts, Outcome, StoredObject } from './results.ts';
 import { readObject } from './rows.ts';
+import { readConfState, readMembers, writeMembership } from './membership.ts';
+import type { Member } from './membership.ts';
+import type { ConfState } from '../raft/types.ts';
 import { loadSqlJs } from './sqljs.ts';
 
 /** Default cap on remembered request ids (exactly-once window). */
@@ -60,7 +63,13 @@ export class StateMachine {
 
   /** A state machine from an `export()` image; throws StateImageError if the image is not sound. */
   static async restore(bytes: Uint8Array, options: RestoreOptions = {}): Promise<StateMachine> {
-    return new StateMachine(openImage(await loadSqlJs(options.wasmBinary), bytes));
+    const db = openImage(await loadSqlJs(options.wasmBinary), bytes);
+    try {
+      return new StateMachine(db);
+    } catch (e) {
+      db.close();
+      throw new StateImageError('IMAGE_INVALID', `state image lacks its bookkeeping: ${(e as Error).message}`);
+    }
   }
 
   appliedIndex(): number {
@@ -93,6 +102,15 @@ export class StateMachine {
   applyNoop(index: number): void {
     this.checkNext(index);
     this.transaction(index, () => undefined);
+  }
+
+  /**
+   * Applies a conf-change entry: stores the resulting configuration and the
+   * member addresses its context carries (JSON `{ addresses: { id: { host, port } } }`).
+   */
+  applyMembership(index: number, confState: ConfState, context: string | undefined): void {
+    this.checkNext(index);
+    this.transaction(index, () => writeMembership(this.db, index, confState, context));
   }
 
   private applyEnvelope(index: number, envelope: CommandEnvelope): ApplyResult {
@@ -172,6 +190,18 @@ export class StateMachine {
   changesSince(revision: number, limit?: number): ChangesPage {
     this.checkOpen();
     return changesSince(this.db, revision, limit);
+  }
+
+  /** The configuration as of the applied index; null before the first conf-change entry. */
+  confState(): ConfState | null {
+    this.checkOpen();
+    return readConfState(this.db);
+  }
+
+  /** Current members (sorted by id) with their addresses where known. */
+  members(): Member[] {
+    this.checkOpen();
+    return readMembers(this.db);
   }
 
   counts(): ObjectCounts {

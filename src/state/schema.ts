@@ -105,6 +105,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX changes_by_revision ON changes (revision);
     `,
   },
+  {
+    version: 2,
+    name: 'cluster membership',
+    sql: `
+      -- The Raft configuration as of applied_index (JSON ConfState), so it travels in snapshots.
+      CREATE TABLE membership (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+      -- Where each current member's broker listens; rows of removed members are deleted (bounded by membership).
+      CREATE TABLE member_addresses (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+        revision INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -70,7 +70,7 @@ t.test('strict decode', async (t) => {
 
 t.test('size limit on both sides', async (t) => {
   const huge: CommandEnvelope = { requestId: 'r', command: { type: 'create', kind: 'area', id: 'a', value: { name: 'x'.repeat(MAX_COMMAND_BYTES) } } };
-  t.throws(() => encodeCommand(huge), CommandDecodeError);
+  t.throws(() => encodeCommand(huge), { code: 'TOO_LARGE', name: 'CommandTooLargeError' });
   t.match(decodeError(new Uint8Array(MAX_COMMAND_BYTES + 1)).message, /limit/);
 });
 
