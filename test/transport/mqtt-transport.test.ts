@@ -83,6 +83,10 @@ t.test('a full queue drops and counts', async (t) => {
   await waitFor('dial timeout', () => unreachable.includes('z'));
   t.equal(a.transport.stats().get('z')!.queued, 0, 'an unreachable peer\'s queue is emptied');
   t.equal(a.transport.stats().get('z')!.dropped, 25);
+  // A message above the payload cap is refused at encoding, counted, logged.
+  a.transport.send({ type: 'propose', from: 'a', to: 'z', term: 1, entries: [{ term: 1, index: 1, type: 'normal', data: new Uint8Array(2 << 20) }] });
+  t.equal(a.transport.stats().get('z')!.dropped, 26);
+  t.ok(a.logs.some((e) => e.code === 'SEND_ENCODE_FAILED'));
   // No address at all: dropped and reported at once.
   a.transport.send(heartbeat('a', 'nowhere', 1));
   await waitFor('unknown peer reported', () => unreachable.includes('nowhere'));
