@@ -151,12 +151,15 @@ class MqttTransportImpl implements MqttTransport {
   removePeer(id: NodeId): void {
     const link = this.links.get(id);
     if (link === undefined) return;
-    this.links.delete(id);
     clearTimeout(link.dialTimer);
+    link.dialTimer = undefined;
+    if (link.snapshot) this.cancelSnapshot(link, 'peer removed');
     link.outbound?.close('peer removed', true);
     link.outbound = undefined;
     link.queue.clear();
-    if (link.snapshot) this.cancelSnapshot(link, 'peer removed');
+    link.address = undefined;
+    // A peer still connected to our broker (e.g. a board joining) stays reachable through it.
+    if (link.inbound === undefined || link.inbound.closed) this.links.delete(id);
   }
 
   stats(): Map<NodeId, PeerStats> {
