@@ -52,3 +52,7 @@ ${formatOptions(startOptions)}
 Stops cleanly on SIGTERM or SIGINT (a leader hands leadership over first).
 `;
 }
+
+export function commandHelp(usage: string, what: string, specs: readonly OptionSpec[]): string {
+  return `Usage: raftlight ${usage}\n\n${what}\n\nOptions:\n${formatOptions(specs)}\n`;
+}

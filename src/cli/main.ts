@@ -3,11 +3,17 @@
 import { mainHelp, startHelp } from './help.ts';
 import { version } from './version.ts';
 import { runStart } from './start.ts';
+import { joinOptions, runJoin, runStatus, statusOptions } from './client-commands.ts';
+import { devClusterOptions, runDevCluster } from './dev-cluster.ts';
+import { commandHelp } from './help.ts';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; help: () => string }> = {
   start: { run: runStart, help: startHelp },
+  status: { run: runStatus, help: () => commandHelp('status [options]', 'Prints a board\'s role, leader, log position, members and memory.', statusOptions) },
+  join: { run: runJoin, help: () => commandHelp('join --via URL --id ID --address host:port [options]', 'Asks a cluster to add a board (an external board unless --role voter).', joinOptions) },
+  'dev-cluster': { run: runDevCluster, help: () => commandHelp('dev-cluster N [options]', 'Starts N voters and --externals M external boards on loopback, each a real process; Ctrl-C stops them.', devClusterOptions) },
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,0 +1,195 @@
+// Launches real board processes on loopback: the test platform's and the
+// integration tests' way to build an installation. Every board gets free
+// ports and its own data directory under one root; stopAll() leaves nothing running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export interface BoardSpec {
+  id: string;
+  role: 'voter' | 'external';
+}
+
+export interface LaunchedBoard {
+  readonly id: string;
+  readonly role: 'voter' | 'external';
+  readonly httpPort: number;
+  readonly mqttPort: number;
+  readonly dataDir: string;
+  readonly url: string;
+  process: ChildProcess | null;
+  /** Last lines of the board's log (bounded), for failure reports. */
+  readonly logTail: string[];
+}
+
+export interface LauncherOptions {
+  /** Command and leading arguments that run the raftlight executable. */
+  command: string;
+  args: string[];
+  root: string;
+  cluster?: string;
+  /** Extra flags for every board (tick length, snapshot size...). */
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Log lines kept per board. */
+  logTailLines?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class Installation {
+  readonly boards = new Map<string, LaunchedBoard>();
+  private voterPeers = '';
+
+  constructor(private readonly o: LauncherOptions) {}
+
+  get cluster(): string {
+    return this.o.cluster ?? 'test';
+  }
+
+  /** Allocates ports for all boards, then starts the voters (bootstrapping together). */
+  async create(voters: number, externals: number): Promise<void> {
+    const specs: BoardSpec[] = [
+      ...Array.from({ length: voters }, (_, i) => ({ id: `v${i + 1}`, role: 'voter' as const })),
+      ...Array.from({ length: externals }, (_, i) => ({ id: `e${i + 1}`, role: 'external' as const })),
+    ];
+    for (const s of specs) {
+      const [httpPort, mqttPort] = [await freePort(), await freePort()];
+      const dataDir = join(this.o.root, s.id);
+      mkdirSync(dataDir, { recursive: true });
+      this.boards.set(s.id, { ...s, httpPort, mqttPort, dataDir, url: `http://127.0.0.1:${httpPort}`, process: null, logTail: [] });
+    }
+    this.voterPeers = [...this.boards.values()].filter((b) => b.role === 'voter').map((b) => `${b.id}=127.0.0.1:${b.mqttPort}`).join(',');
+    for (const b of this.boards.values()) if (b.role === 'voter') this.start(b.id);
+  }
+
+  /** Starts (or restarts) a board; external boards join through the first voter. */
+  start(id: string): LaunchedBoard {
+    const b = this.get(id);
+    if (b.process && b.process.exitCode === null && b.process.signalCode === null) return b;
+    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter')!;
+    const roleArgs = b.role === 'voter'
+      ? ['--peers', this.voterPeers]
+      : ['--role', 'external', '--join', firstVoter.url];
+    const args = [...this.o.args, 'start', '--id', b.id, '--cluster', this.cluster, '--data-dir', b.dataDir,
+      '--http-host', '127.0.0.1', '--http-port', String(b.httpPort), '--mqtt-host', '127.0.0.1', '--mqtt-port', String(b.mqttPort),
+      '--advertise-host', '127.0.0.1', ...roleArgs, ...(this.o.extraArgs ?? [])];
+    const child = spawn(this.o.command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env } });
+    const keep = this.o.logTailLines ?? 40;
+    let partial = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        b.logTail.push(l);
+        if (b.logTail.length > keep) b.logTail.shift();
+      }
+    });
+    b.process = child;
+    return b;
+  }
+
+  get(id: string): LaunchedBoard {
+    const b = this.boards.get(id);
+    if (!b) throw new Error(`no board ${id}`);
+    return b;
+  }
+
+  isRunning(id: string): boolean {
+    const p = this.get(id).process;
+    return p !== null && p.exitCode === null && p.signalCode === null;
+  }
+
+  /** SIGKILL (a power cut) or SIGTERM (a clean stop); resolves when the process is gone. */
+  async stop(id: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const b = this.get(id);
+    const p = b.process;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const gone = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill(signal);
+    const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await Promise.all([...this.boards.keys()].map((id) => this.stop(id, signal)));
+  }
+
+  async json(id: string, path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(this.get(id).url + path, { ...init, signal: AbortSignal.timeout(15_000) });
+    const text = await res.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = { raw: text };
+    }
+    return { status: res.status, body };
+  }
+
+  async status(id: string): Promise<Record<string, unknown> | null> {
+    try {
+      const r = await this.json(id, '/v1/status');
+      return r.status === 200 ? r.body : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Waits until the running voters agree on one leader; returns its id. */
+  async waitForLeader(timeoutMs = 30_000, exclude: string[] = []): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const ids = [...this.boards.values()].filter((b) => b.role === 'voter' && this.isRunning(b.id) && !exclude.includes(b.id)).map((b) => b.id);
+      const leaders = new Set<string>();
+      for (const id of ids) {
+        const s = await this.status(id);
+        if (s && typeof s.leader === 'string' && s.raftRole === 'leader') leaders.add(id);
+      }
+      if (leaders.size === 1) {
+        const leader = [...leaders][0]!;
+        if (!exclude.includes(leader)) return leader;
+      }
+      await sleep(200);
+    }
+    throw new Error(`no leader within ${timeoutMs} ms`);
+  }
+
+  /** Waits until a board has applied at least `index`. */
+  async waitForApplied(id: string, index: number, timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 0;
+    while (Date.now() < deadline) {
+      const s = await this.status(id);
+      last = typeof s?.appliedIndex === 'number' ? s.appliedIndex : last;
+      if (last >= index) return last;
+      await sleep(100);
+    }
+    throw new Error(`${id} applied ${last}, not ${index}, within ${timeoutMs} ms`);
+  }
+
+  /** Waits until a board is a member with the given role. */
+  async waitForRole(id: string, role: 'voter' | 'external', timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const s = await this.status(id);
+      if (s?.role === role) return;
+      await sleep(150);
+    }
+    throw new Error(`${id} did not become ${role} within ${timeoutMs} ms`);
+  }
+}

@@ -1,0 +1,83 @@
+// Publishes the applied configuration on this board's own broker, for any
+// MQTT client to watch:
+//   raftlight/<cluster>/state/<kind>/<id>   retained: {kind,id,revision,value}; empty payload = deleted
+//   raftlight/<cluster>/events              every applied change: {revision,requestId,changes:[...]}
+//   raftlight/<cluster>/status/<board>      retained board status
+// The broker's retained store holds one message per object (bounded by the
+// installation's size); `published` mirrors its keys so a snapshot install
+// can clear the objects that no longer exist.
+import type { Aedes } from 'aedes';
+import { OBJECT_KINDS, type ObjectKind } from '../model/index.ts';
+import type { StateMachine } from '../state/index.ts';
+import type { Change } from '../state/results.ts';
+import type { Logger } from './log.ts';
+
+export class StatePublisher {
+  private readonly published = new Set<string>();
+
+  constructor(
+    private readonly aedes: Aedes,
+    private readonly cluster: string,
+    private readonly log: Logger,
+  ) {}
+
+  topic(kind: ObjectKind, id: string): string {
+    return `raftlight/${this.cluster}/state/${kind}/${id}`;
+  }
+
+  private publish(topic: string, payload: string | Buffer, retain: boolean): void {
+    if (this.aedes.closed) return;
+    this.aedes.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: 0, retain, dup: false }, (err) => {
+      if (err) this.log.warn('publish failed', { topic, err });
+    });
+  }
+
+  /** One applied command's changes: retained state per object, then one event. */
+  changes(revision: number, requestId: string | null, changes: readonly Change[]): void {
+    for (const c of changes) {
+      const key = `${c.kind}/${c.id}`;
+      if (c.value === null) {
+        this.publish(this.topic(c.kind, c.id), Buffer.alloc(0), true);
+        this.published.delete(key);
+      } else {
+        this.publish(this.topic(c.kind, c.id), JSON.stringify({ kind: c.kind, id: c.id, revision: c.revision, value: c.value }), true);
+        this.published.add(key);
+      }
+    }
+    if (changes.length > 0) {
+      this.publish(`raftlight/${this.cluster}/events`, JSON.stringify({
+        revision, requestId, changes: changes.map((c) => ({ kind: c.kind, id: c.id, op: c.op, revision: c.revision })),
+      }), false);
+    }
+  }
+
+  /** Publishes every object (start-up, snapshot install) and clears the ones that are gone. */
+  resync(state: StateMachine): void {
+    const seen = new Set<string>();
+    for (const kind of OBJECT_KINDS) {
+      let after: string | undefined;
+      for (;;) {
+        const page = state.list(kind, { limit: 1000, ...(after === undefined ? {} : { after }) });
+        for (const o of page.items) {
+          const key = `${kind}/${o.id}`;
+          seen.add(key);
+          this.publish(this.topic(kind, o.id), JSON.stringify({ kind, id: o.id, revision: o.revision, value: o.value }), true);
+        }
+        if (page.next === null) break;
+        after = page.next;
+      }
+    }
+    for (const key of this.published) {
+      if (!seen.has(key)) {
+        const [kind, id] = key.split('/') as [ObjectKind, string];
+        this.publish(this.topic(kind, id), Buffer.alloc(0), true);
+      }
+    }
+    this.published.clear();
+    for (const key of seen) this.published.add(key);
+  }
+
+  status(board: string, status: Record<string, unknown>): void {
+    this.publish(`raftlight/${this.cluster}/status/${board}`, JSON.stringify(status), true);
+  }
+}
