@@ -55,8 +55,14 @@ export function confChangeAllowed(r: Raft, data: Uint8Array): boolean {
   }
 }
 
+/** Send every follower what it lacks, as many messages as its flow control allows. */
 export function bcastAppend(r: Raft): void {
-  for (const id of r.trk.progress.keys()) if (id !== r.id) maybeSendAppend(r, id, true);
+  for (const id of r.trk.progress.keys()) {
+    if (id === r.id || !maybeSendAppend(r, id, true)) continue;
+    while (maybeSendAppend(r, id, false)) {
+      /* pipeline until paused or caught up */
+    }
+  }
 }
 
 /** Send the entries `to` is missing, as far as flow control allows; a snapshot when they are compacted. */

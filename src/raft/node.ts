@@ -272,6 +272,7 @@ export class RaftNode {
       r.log.appliedTo(lastApplied.index);
       if (r.role === 'leader') r.reduceUncommittedSize(rd.committedEntries);
     }
+    r.afterApplied();
     this.maybeAutoLeaveJoint();
   }
 

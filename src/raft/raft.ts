@@ -52,6 +52,8 @@ export class Raft {
   msgs: Message[] = [];
   /** Answered ReadIndex requests; drained by every Ready. */
   readStates: ReadState[] = [];
+  /** A timeout-now arrived while a committed conf change was unapplied: campaign once it is applied. */
+  transferCampaignPending = false;
   /** The leader defers appends so that proposals between two Readys travel in one message. */
   needBroadcast = false;
 
@@ -99,6 +101,7 @@ export class Raft {
     this.readOnly.reset();
     this.pendingReads = [];
     this.needBroadcast = false;
+    this.transferCampaignPending = false;
   }
 
   becomeFollower(term: number, lead: NodeId | null): void {
@@ -184,8 +187,19 @@ export class Raft {
   hup(kind: CampaignKind): void {
     if (this.role === 'leader' || !this.promotable()) return;
     // A conf change that is committed but not applied could change who may vote: wait for it.
-    if (this.hasUnappliedConfChanges()) return;
+    if (this.hasUnappliedConfChanges()) {
+      if (kind === 'transfer') this.transferCampaignPending = true;
+      return;
+    }
     this.campaign(kind);
+  }
+
+  /** Called after the caller applied entries (advance). */
+  afterApplied(): void {
+    if (this.transferCampaignPending && !this.hasUnappliedConfChanges()) {
+      this.transferCampaignPending = false;
+      this.hup('transfer');
+    }
   }
 
   private hasUnappliedConfChanges(): boolean {

@@ -147,6 +147,15 @@ export class Cluster {
     else if (e.data.length > 0) m.applied.push(text.decode(e.data));
   }
 
+  /** Process Readys and deliver messages for a few rounds only (to stop mid-flight). */
+  rounds(n: number): void {
+    try {
+      this.stabilize(n);
+    } catch {
+      /* still moving: that is the point */
+    }
+  }
+
   /** Process Readys and deliver messages until nothing moves (bounded). */
   stabilize(maxRounds = 200): void {
     for (let round = 0; round < maxRounds; round++) {
