@@ -66,7 +66,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
   const wasm = await loadSqlWasm();
   const opened = await openDataDir({
     dir: config.dataDir,
-    policy: { maxEntries: config.snapshotEntries },
+    policy: { maxEntries: config.snapshotEntries, keepEntries: config.compactKeepEntries },
     logger: (message) => log.warn(message),
   });
   const cleanup: Array<() => Promise<void> | void> = [() => opened.close()];
@@ -94,6 +94,9 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       heartbeatTicks: config.heartbeatTicks,
       preVote: true,
       checkQuorum: true,
+      // Well under the broker's 1 MiB packet cap: an append always carries at least one
+      // entry, and a command is at most 64 KiB.
+      maxSizePerMsg: 256 * 1024,
       applied: state.appliedIndex(),
     });
 

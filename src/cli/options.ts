@@ -36,6 +36,7 @@ export const startOptions: readonly OptionSpec[] = [
   { key: 'electionTicks', flag: 'election-ticks', kind: 'int', default: 10, help: 'ticks without a leader before an election starts' },
   { key: 'heartbeatTicks', flag: 'heartbeat-ticks', kind: 'int', default: 1, help: 'ticks between leader heartbeats' },
   { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', default: 10000, help: 'take a snapshot and compact the log after this many entries' },
+  { key: 'compactKeepEntries', flag: 'compact-keep-entries', kind: 'int', default: 500, help: 'entries kept below a snapshot so slightly lagging boards catch up without one' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info', help: 'error, warn, info or debug' },
 ];
 

@@ -30,6 +30,7 @@ export interface StartConfig {
   electionTicks: number;
   heartbeatTicks: number;
   snapshotEntries: number;
+  compactKeepEntries: number;
   logLevel: LogLevel;
 }
 
@@ -98,6 +99,7 @@ export function loadStartConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     electionTicks: num('electionTicks'),
     heartbeatTicks: num('heartbeatTicks'),
     snapshotEntries: num('snapshotEntries'),
+    compactKeepEntries: num('compactKeepEntries'),
     logLevel: logLevel as LogLevel,
   };
 }

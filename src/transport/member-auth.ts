@@ -137,7 +137,9 @@ export function createMemberAuth(options: MemberAuthOptions): MemberAuth {
   };
 
   const authorizeSubscribe: AuthorizeSubscribe = (client, sub, callback) => {
-    if (!filterTouchesRaft(cluster, sub.topic)) {
+    // Installers watch everything with `#` or `raftlight/#`: such broad filters are allowed
+    // (by the fallback), and authorizeForward keeps raft traffic away from non-members.
+    if (!filterTouchesRaft(cluster, sub.topic) || isBroadWildcard(cluster, sub.topic)) {
       if (fallback.authorizeSubscribe) return fallback.authorizeSubscribe(client, sub, callback);
       return callback(null, null);
     }
@@ -165,6 +167,11 @@ export function createMemberAuth(options: MemberAuthOptions): MemberAuth {
     memberOf: (client) => (client ? members.get(client) : undefined),
     counters,
   };
+}
+
+/** `#`, `raftlight/#`, `raftlight/<cluster>/#`: filters that reach the raft tree only by a trailing `#`. */
+function isBroadWildcard(cluster: string, filter: string): boolean {
+  return filter === '#' || filter === 'raftlight/#' || filter === `raftlight/${cluster}/#`;
 }
 
 function isValidId(id: string): boolean {

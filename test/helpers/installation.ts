@@ -14,6 +14,7 @@ export async function startInstallation(t: Test, voters: number, externals: numb
     root,
     cluster: 'test',
     extraArgs: ['--log-level', 'info', '--tick-ms', '50', ...extraArgs],
+    logTailLines: 400,
   });
   t.teardown(async () => {
     await inst.stopAll('SIGKILL');

@@ -61,8 +61,12 @@ t.test('an unauthenticated client cannot subscribe to or publish on raft topics'
 
   const anon = await client(b);
   t.teardown(() => anon.endAsync(true));
-  for (const topic of [`raftlight/${CLUSTER}/raft/a`, `raftlight/${CLUSTER}/raft/#`, '#', `raftlight/${CLUSTER}/raft/b/snap`]) {
+  for (const topic of [`raftlight/${CLUSTER}/raft/a`, `raftlight/${CLUSTER}/raft/#`, `raftlight/+/raft/#`, `raftlight/${CLUSTER}/raft/b/snap`]) {
     t.equal(await grantedQos(anon, topic), 128, `subscribe ${topic} refused`);
+  }
+  // Broad filters are granted (installers watch everything), but raft traffic is not forwarded.
+  for (const topic of ['#', 'raftlight/#', `raftlight/${CLUSTER}/#`]) {
+    t.equal(await grantedQos(anon, topic), 0, `subscribe ${topic} granted without raft traffic`);
   }
   t.equal(await grantedQos(anon, `raftlight/${CLUSTER}/state/#`), 0, 'state topics go to the fallback');
   const stolen: string[] = [];
