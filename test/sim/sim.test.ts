@@ -2,7 +2,7 @@
 import t from 'tap';
 import { runSimulation, type FaultKind } from './simulation.ts';
 
-const seeds = Number(process.env['SIM_SEEDS'] ?? 300);
+const seeds = Number(process.env['SIM_SEEDS'] ?? 600);
 const from = Number(process.env['SIM_FROM'] ?? 1);
 const allKinds: FaultKind[] = [
   'drop', 'duplicate', 'reorder', 'partition', 'crash', 'conf-change', 'remove-leader',
