@@ -12,8 +12,16 @@ import type { StateMachine } from '../state/index.ts';
 import type { Change } from '../state/results.ts';
 import type { Logger } from './log.ts';
 
+/** Publishes waiting for the broker; past this the queue is dropped and the state republished. */
+export const MAX_QUEUED_PUBLISHES = 20_000;
+
 export class StatePublisher {
   private readonly published = new Set<string>();
+  private readonly queue: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
+  private sending = false;
+  private overflowed = false;
+  /** The state machine to republish from after an overflow. */
+  private state: StateMachine | undefined;
 
   constructor(
     private readonly aedes: Aedes,
@@ -25,10 +33,37 @@ export class StatePublisher {
     return `raftlight/${this.cluster}/state/${kind}/${id}`;
   }
 
+  /**
+   * Publishes go out one at a time: aedes stores a retained message before it
+   * forwards it, and its per-client de-duplication drops a packet that arrives
+   * after a newer one, so overlapping publishes would lose state updates.
+   */
   private publish(topic: string, payload: string | Buffer, retain: boolean): void {
     if (this.aedes.closed) return;
-    this.aedes.publish({ cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: 0, retain, dup: false }, (err) => {
-      if (err) this.log.warn('publish failed', { topic, err });
+    if (this.queue.length >= MAX_QUEUED_PUBLISHES) {
+      // Falling this far behind means a burst larger than the cap: start over from the state.
+      this.queue.length = 0;
+      this.overflowed = true;
+      this.log.warn('publish queue full: retained state will be republished', { cap: MAX_QUEUED_PUBLISHES });
+    }
+    this.queue.push({ topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, retain });
+    if (!this.sending) this.next();
+  }
+
+  private next(): void {
+    const item = this.queue.shift();
+    if (item === undefined || this.aedes.closed) {
+      this.sending = false;
+      if (this.overflowed && this.state !== undefined) {
+        this.overflowed = false;
+        this.resync(this.state);
+      }
+      return;
+    }
+    this.sending = true;
+    this.aedes.publish({ cmd: 'publish', topic: item.topic, payload: item.payload, qos: 0, retain: item.retain, dup: false }, (err) => {
+      if (err) this.log.warn('publish failed', { topic: item.topic, err });
+      this.next();
     });
   }
 
@@ -53,6 +88,7 @@ export class StatePublisher {
 
   /** Publishes every object (start-up, snapshot install) and clears the ones that are gone. */
   resync(state: StateMachine): void {
+    this.state = state;
     const seen = new Set<string>();
     for (const kind of OBJECT_KINDS) {
       let after: string | undefined;
