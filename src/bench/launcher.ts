@@ -154,7 +154,8 @@ export class Installation {
   async waitForLeader(timeoutMs = 30_000, exclude: string[] = []): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const ids = [...this.boards.values()].filter((b) => b.role === 'voter' && this.isRunning(b.id) && !exclude.includes(b.id)).map((b) => b.id);
+      // Any running board may lead: external boards can be promoted to voters.
+      const ids = [...this.boards.values()].filter((b) => this.isRunning(b.id) && !exclude.includes(b.id)).map((b) => b.id);
       const leaders = new Set<string>();
       for (const id of ids) {
         const s = await this.status(id);
