@@ -14,6 +14,8 @@ export interface BoardSpec {
 export interface LaunchedBoard {
   readonly id: string;
   readonly role: 'voter' | 'external';
+  /** Address the board listens on (127.0.0.1 unless the launcher was given hostOf). */
+  readonly host: string;
   readonly httpPort: number;
   readonly mqttPort: number;
   readonly dataDir: string;
@@ -34,6 +36,12 @@ export interface LauncherOptions {
   env?: NodeJS.ProcessEnv;
   /** Log lines kept per board. */
   logTailLines?: number;
+  /** Address a board listens on and advertises (default 127.0.0.1; the bench's --netns gives each board its own). */
+  hostOf?: (id: string) => string;
+  /** Command prefix for a board (e.g. `ip netns exec <ns>`); must exec the board so the pid stays the board's. */
+  wrap?: (id: string) => string[];
+  /** Called with every spawned board process (cgroup placement, sampling). */
+  onSpawn?: (id: string, child: ChildProcess) => void;
 }
 
 export async function freePort(): Promise<number> {
@@ -56,6 +64,10 @@ export class Installation {
 
   constructor(private readonly o: LauncherOptions) {}
 
+  private hostOf(id: string): string {
+    return this.o.hostOf?.(id) ?? '127.0.0.1';
+  }
+
   get cluster(): string {
     return this.o.cluster ?? 'test';
   }
@@ -70,9 +82,10 @@ export class Installation {
       const [httpPort, mqttPort] = [await freePort(), await freePort()];
       const dataDir = join(this.o.root, s.id);
       mkdirSync(dataDir, { recursive: true });
-      this.boards.set(s.id, { ...s, httpPort, mqttPort, dataDir, url: `http://127.0.0.1:${httpPort}`, process: null, logTail: [] });
+      const host = this.hostOf(s.id);
+      this.boards.set(s.id, { ...s, host, httpPort, mqttPort, dataDir, url: `http://${host}:${httpPort}`, process: null, logTail: [] });
     }
-    this.voterPeers = [...this.boards.values()].filter((b) => b.role === 'voter').map((b) => `${b.id}=127.0.0.1:${b.mqttPort}`).join(',');
+    this.voterPeers = [...this.boards.values()].filter((b) => b.role === 'voter').map((b) => `${b.id}=${b.host}:${b.mqttPort}`).join(',');
     for (const b of this.boards.values()) if (b.role === 'voter') this.start(b.id);
   }
 
@@ -85,9 +98,11 @@ export class Installation {
       ? ['--peers', this.voterPeers]
       : ['--role', 'external', '--join', firstVoter.url];
     const args = [...this.o.args, 'start', '--id', b.id, '--cluster', this.cluster, '--data-dir', b.dataDir,
-      '--http-host', '127.0.0.1', '--http-port', String(b.httpPort), '--mqtt-host', '127.0.0.1', '--mqtt-port', String(b.mqttPort),
-      '--advertise-host', '127.0.0.1', ...roleArgs, ...(this.o.extraArgs ?? [])];
-    const child = spawn(this.o.command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env } });
+      '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
+      '--advertise-host', b.host, ...roleArgs, ...(this.o.extraArgs ?? [])];
+    const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.command];
+    const child = spawn(command!, [...prefix, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env } });
+    this.o.onSpawn?.(b.id, child);
     const keep = this.o.logTailLines ?? 40;
     let partial = '';
     child.stderr?.on('data', (d: Buffer) => {

@@ -6,6 +6,7 @@ import { runStart } from './start.ts';
 import { joinOptions, runJoin, runStatus, statusOptions } from './client-commands.ts';
 import { devClusterOptions, runDevCluster } from './dev-cluster.ts';
 import { commandHelp } from './help.ts';
+import { benchOptions, runBenchCommand } from './bench.ts';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -13,6 +14,7 @@ const commands: Record<string, { run: Command; help: () => string }> = {
   start: { run: runStart, help: startHelp },
   status: { run: runStatus, help: () => commandHelp('status [options]', 'Prints a board\'s role, leader, log position, members and memory.', statusOptions) },
   join: { run: runJoin, help: () => commandHelp('join --via URL --id ID --address host:port [options]', 'Asks a cluster to add a board (an external board unless --role voter).', joinOptions) },
+  bench: { run: runBenchCommand, help: () => commandHelp('bench [options]', 'Launches an installation of many boards on this machine, drives a workload (idle, constant, burst; optional faults), samples memory, CPU, latency and propagation, writes CSV, summary.json and SVG plots; --compare etcd runs the same against etcd.', benchOptions) },
   'dev-cluster': { run: runDevCluster, help: () => commandHelp('dev-cluster N [options]', 'Starts N voters and --externals M external boards on loopback, each a real process; Ctrl-C stops them.', devClusterOptions) },
 };
 

@@ -1,0 +1,53 @@
+// A lean keep-alive HTTP client for the load generator: node:http with one
+// agent per target, so 64 concurrent writers reuse 64 sockets.
+import { Agent, request } from 'node:http';
+
+export interface HttpReply {
+  status: number;
+  body: string;
+}
+
+/** Cap: at most this many sockets per host, i.e. the largest --clients the bench accepts. */
+export const MAX_SOCKETS_PER_HOST = 512;
+const agent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST });
+
+/** Replies larger than this are cut (the bench only reads small JSON answers). */
+const MAX_REPLY_BYTES = 1 << 20;
+
+export function httpRequest(url: string, method: string, body?: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = request({
+      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }), ...headers },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_REPLY_BYTES) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+export async function getJson(url: string, timeoutMs = 5_000): Promise<Record<string, unknown> | null> {
+  try {
+    const r = await httpRequest(url, 'GET', undefined, timeoutMs);
+    if (r.status !== 200) return null;
+    const v: unknown = JSON.parse(r.body);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function closeHttpClient(): void {
+  agent.destroy();
+}

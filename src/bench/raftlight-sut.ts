@@ -1,0 +1,116 @@
+// The raftlight installation under test: V voters and the rest external boards,
+// real processes (the built image or the sources), seeded with the key space.
+import type { ChildProcess } from 'node:child_process';
+import { Installation } from './launcher.ts';
+import { httpRequest } from './http-client.ts';
+import { PropagationWatcher } from './propagation.ts';
+import type { SystemUnderTest } from './measure.ts';
+import type { BoardRef } from './sampler.ts';
+import { areaBody, type WriteOutcome } from './workload.ts';
+
+export interface RaftlightSetup {
+  command: string;
+  args: string[];
+  root: string;
+  voters: number;
+  externals: number;
+  /** Writes cycle over this many areas (bench-0 .. bench-K-1): the database stays the same size. */
+  keys: number;
+  target: 'round-robin' | 'leader';
+  extraBoardArgs: string[];
+  hostOf?: (id: string) => string;
+  wrap?: (id: string) => string[];
+  onSpawn?: (id: string, child: ChildProcess) => void;
+  log: (line: string) => void;
+}
+
+export interface RaftlightRun {
+  inst: Installation;
+  sut: SystemUnderTest;
+  watcher: PropagationWatcher;
+  watched: number;
+  /** Revision of the last seed write: every board had applied it before the run. */
+  seedRevision: number;
+}
+
+export const CLUSTER = 'bench';
+
+function parseRevision(body: string): number | null {
+  try {
+    const r = (JSON.parse(body) as { revision?: unknown }).revision;
+    return typeof r === 'number' ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
+  const inst = new Installation({
+    command: s.command, args: s.args, root: s.root, cluster: CLUSTER,
+    extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60,
+    ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
+  });
+  try {
+    await inst.create(s.voters, s.externals);
+    const leader = await inst.waitForLeader(60_000);
+    s.log(`${s.voters} voters up, leader ${leader}`);
+    const externals = [...inst.boards.values()].filter((b) => b.role === 'external').map((b) => b.id);
+    // Join in groups so the leader is not asked to add 95 learners in the same instant.
+    for (let i = 0; i < externals.length; i += 10) {
+      const group = externals.slice(i, i + 10);
+      for (const id of group) inst.start(id);
+      await Promise.all(group.map((id) => inst.waitForRole(id, 'external', 120_000)));
+      s.log(`${Math.min(i + 10, externals.length)}/${externals.length} external boards joined`);
+    }
+    const watcher = new PropagationWatcher(CLUSTER);
+    const subscribed = await Promise.all([...inst.boards.values()].map((b) => watcher.watch(b.id, b.host, b.mqttPort)));
+    const watched = subscribed.filter(Boolean).length;
+    if (watched < inst.boards.size) s.log(`warning: only ${watched}/${inst.boards.size} boards' events could be watched`);
+    const voterUrls = [...inst.boards.values()].filter((b) => b.role === 'voter').map((b) => b.url);
+    let seedRevision = 0;
+    const keys = Array.from({ length: s.keys }, (_, k) => k);
+    await pool(keys, 16, async (k) => {
+      const body = JSON.stringify({ id: `bench-${k}`, ...(JSON.parse(areaBody(k)) as object) });
+      const r = await httpRequest(`${voterUrls[k % voterUrls.length]}/v1/areas`, 'POST', body, 30_000);
+      if (r.status === 201 || r.status === 200) seedRevision = Math.max(seedRevision, parseRevision(r.body) ?? 0);
+      else if (r.status !== 409) throw new Error(`seeding area bench-${k} failed: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+    });
+    await Promise.all([...inst.boards.keys()].map((id) => inst.waitForApplied(id, seedRevision, 120_000)));
+    s.log(`seeded ${s.keys} areas (revision ${seedRevision}) on all ${inst.boards.size} boards`);
+    let rr = 0;
+    let leaderUrl: string | null = null;
+    const pickUrl = (): string => {
+      const up = [...inst.boards.values()].filter((b) => b.role === 'voter' && inst.isRunning(b.id));
+      if (s.target === 'leader' && leaderUrl) return leaderUrl;
+      return (up[rr++ % Math.max(1, up.length)] ?? inst.get('v1')).url;
+    };
+    if (s.target === 'leader') leaderUrl = inst.get(leader).url;
+    const writer = async (seq: number): Promise<WriteOutcome> => {
+      const url = pickUrl();
+      try {
+        const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000);
+        if (r.status === 200 || r.status === 201) return { ok: true, revision: parseRevision(r.body) };
+        if (s.target === 'leader') leaderUrl = null;
+        return { ok: false, revision: null, error: `HTTP ${r.status} ${r.body.slice(0, 120)}` };
+      } catch (err) {
+        if (s.target === 'leader') leaderUrl = null;
+        return { ok: false, revision: null, error: (err as Error).message };
+      }
+    };
+    const boards = (): BoardRef[] => [...inst.boards.values()].map((b) => ({
+      id: b.id, role: b.role, url: b.url, dataDir: b.dataDir,
+      pid: () => (inst.isRunning(b.id) ? b.process?.pid ?? null : null),
+    }));
+    return { inst, watcher, watched, seedRevision, sut: { name: 'raftlight', boards, writer } };
+  } catch (err) {
+    await inst.stopAll('SIGKILL');
+    throw err;
+  }
+}

@@ -1,0 +1,133 @@
+// `raftlight bench`: start the installation, measure, optionally do the same
+// against etcd, write the results folder, print the tables.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setupBoardLimits, type BoardLimits } from './cgroup.ts';
+import { startEtcd } from './etcd-sut.ts';
+import { freezePartitioner, runFaults, type FaultEvent, type FaultName } from './faults.ts';
+import { measure, type MeasuredRun } from './measure.ts';
+import { setupNetns, type NetnsPlan } from './netns.ts';
+import { writePlots } from './output.ts';
+import { startRaftlight } from './raftlight-sut.ts';
+import { compare, comparisonTable, figureRows, table, type Comparison } from './report.ts';
+import { summarize, type RunFigures } from './summary.ts';
+import type { Workload } from './workload.ts';
+import { closeHttpClient } from './http-client.ts';
+
+export interface BenchOptions {
+  boards: number;
+  voters: number;
+  workload: Workload;
+  durationS: number;
+  faults: FaultName[];
+  /** How to run a board: the image, or node + tsx + main.ts. */
+  command: string;
+  args: string[];
+  imageLabel: string;
+  netns: boolean;
+  netem?: string;
+  boardLimits: boolean;
+  /** targets/<name>.json: memory limit for --board-limits, RSS goal line on the plot. */
+  targetFile: string;
+  out: string;
+  compareEtcd: boolean;
+  target: 'round-robin' | 'leader';
+  keys: number;
+  idleLeadS: number;
+  extraBoardArgs: string[];
+  quiet: boolean;
+}
+
+export interface BenchResult {
+  raftlight: RunFigures;
+  etcd?: RunFigures & { version: string };
+  comparison?: Comparison[];
+  faults: FaultEvent[];
+}
+
+/** The per-board RSS goal the issue sets (the plots draw it). */
+export const RSS_GOAL_MIB = 64;
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  mkdirSync(o.out, { recursive: true });
+  const log = (line: string): void => {
+    if (!o.quiet) process.stderr.write(`bench: ${line}\n`);
+  };
+  const target = JSON.parse(readFileSync(o.targetFile, 'utf8')) as { budgets?: { memoryLimitMiB?: number } };
+  const root = mkdtempSync(join(tmpdir(), 'raftlight-bench-'));
+  const ids = [...Array.from({ length: o.voters }, (_, i) => `v${i + 1}`), ...Array.from({ length: o.boards - o.voters }, (_, i) => `e${i + 1}`)];
+  let netns: NetnsPlan | undefined;
+  let limits: BoardLimits | undefined;
+  const faults: FaultEvent[] = [];
+  const result: Partial<BenchResult> = { faults };
+  try {
+    if (o.netns) {
+      netns = setupNetns(ids, o.netem);
+      log(`network namespaces: ${ids.length} boards on 10.200.0.0/16${o.netem ? `, netem "${o.netem}"` : ''}`);
+    }
+    if (o.boardLimits) {
+      const mib = target.budgets?.memoryLimitMiB;
+      if (typeof mib !== 'number') throw new Error(`${o.targetFile} has no budgets.memoryLimitMiB`);
+      limits = setupBoardLimits(mib);
+      log(`cgroup memory limit ${mib} MiB per board`);
+    }
+    const rl = await startRaftlight({
+      command: o.command, args: o.args, root, voters: o.voters, externals: o.boards - o.voters, keys: o.keys, target: o.target,
+      extraBoardArgs: o.extraBoardArgs, log,
+      ...(netns ? { hostOf: netns.hostOf, wrap: netns.wrap } : {}),
+      ...(limits ? { onSpawn: (id: string, child: { pid?: number | undefined }) => child.pid !== undefined && limits!.place(id, child.pid) } : {}),
+    });
+    let run: MeasuredRun;
+    try {
+      const partitioner = netns ? { how: 'link down', partition: netns.partition, heal: netns.heal } : freezePartitioner(rl.inst);
+      run = await measure(rl.sut, {
+        out: o.out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet,
+        alongside: o.faults.length ? (t0) => runFaults(rl.inst, o.faults, o.durationS * 1000, t0, partitioner, (e) => {
+          faults.push(e);
+          log(`fault ${e.fault}: ${e.action} ${e.boards.join(',')}${e.ms !== undefined ? ` (${e.ms} ms)` : ''}`);
+        }) : undefined,
+      });
+      // Let the last writes reach every board before counting.
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      await rl.watcher.close();
+      await rl.inst.stopAll('SIGTERM');
+    }
+    result.raftlight = summarize(run, rl.watcher, rl.watched);
+    if (limits) (result.raftlight as RunFigures & { oomKills?: Record<string, number> }).oomKills = limits.oomKills();
+    await writePlots(o.out, 'raftlight', run, rl.watcher, rl.watched, RSS_GOAL_MIB);
+    process.stdout.write(`\nraftlight: ${o.boards} boards (${o.voters} voters), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}\n`);
+    process.stdout.write(table(figureRows(result.raftlight)));
+    if (o.compareEtcd) {
+      const etcdRoot = join(root, 'etcd');
+      const etcd = await startEtcd(etcdRoot, o.voters, o.keys, log);
+      let erun: MeasuredRun;
+      try {
+        erun = await measure(etcd.sut, { out: o.out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet });
+      } finally {
+        await etcd.stop();
+      }
+      result.etcd = { ...summarize(erun), version: etcd.version };
+      await writePlots(o.out, 'etcd', erun, undefined, undefined, RSS_GOAL_MIB, run);
+      result.comparison = compare(result.raftlight, result.etcd);
+      process.stdout.write(`\nraftlight vs ${etcd.version} (${o.voters} members each, same workload, same machine)\n`);
+      process.stdout.write(comparisonTable(result.comparison));
+    }
+    const summary = { options: { ...o, command: undefined, args: undefined }, createdAt: new Date().toISOString(), node: process.version, ...result };
+    writeFileSync(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    process.stdout.write(`\nresults in ${o.out}\n`);
+    return result as BenchResult;
+  } finally {
+    netns?.teardown();
+    limits?.teardown();
+    closeHttpClient();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export function describeWorkload(w: Workload): string {
+  if (w.kind === 'idle') return 'idle';
+  if (w.kind === 'constant') return `constant ${w.rate === 'max' ? 'max rate' : `${w.rate}/s`}, ${w.clients} clients`;
+  return `burst ${w.size} writes every ${w.intervalMs / 1000} s, ${w.clients} clients`;
+}

@@ -1,0 +1,127 @@
+// Turns a measured run into the numbers the issue asks for.
+import type { MeasuredRun } from './measure.ts';
+import type { PropagationWatcher } from './propagation.ts';
+import type { BoardSample } from './sampler.ts';
+import { distribution, leastSquares, round, type Distribution } from './stats.ts';
+
+export interface BoardFigures {
+  board: string;
+  role: string;
+  peakRssMiB: number;
+  idleRssMiB: number;
+  afterLoadRssMiB: number;
+  meanCpuPct: number;
+  /** Least-squares RSS slope over the second half of the run, MiB per hour. */
+  rssSlopeMiBPerHour: number;
+  rssNoiseMiB: number;
+}
+
+export interface RunFigures {
+  system: string;
+  durationS: number;
+  writes: { total: number; ok: number; errors: number; throughputPerS: number; firstErrors: string[] };
+  latencyMs: Distribution;
+  boards: BoardFigures[];
+  maxPeakRssMiB: number;
+  meanIdleRssMiB: number;
+  meanAfterLoadRssMiB: number;
+  /** Mean CPU of whichever board was leader, over samples with no writes in flight-ish (idle workload: all of them). */
+  leaderCpuPct: Distribution;
+  elections: { leaderChanges: number; leaderlessPeriodsS: number[] };
+  log: { maxEntries: number; maxWalBytes: number };
+  propagation?: {
+    boards: number;
+    complete: number;
+    incomplete: number;
+    fromSendMs: Distribution;
+    fromAckMs: Distribution;
+  };
+}
+
+function boardFigures(samples: BoardSample[], board: string): BoardFigures {
+  const mine = samples.filter((s) => s.board === board && Number.isFinite(s.rssMiB));
+  const idle = mine.filter((s) => s.t < 0);
+  const lastT = mine.length ? mine[mine.length - 1]!.t : 0;
+  const half = mine.filter((s) => s.t >= lastT / 2);
+  const fit = leastSquares(half.map((s) => s.t / 3600), half.map((s) => s.rssMiB));
+  const cpu = mine.filter((s) => Number.isFinite(s.cpuPct)).map((s) => s.cpuPct);
+  return {
+    board,
+    role: mine[0]?.role ?? samples.find((s) => s.board === board)?.role ?? '',
+    peakRssMiB: round(Math.max(0, ...mine.map((s) => s.rssMiB))),
+    idleRssMiB: round(idle.length ? idle[idle.length - 1]!.rssMiB : mine[0]?.rssMiB ?? NaN),
+    afterLoadRssMiB: round(mine.length ? mine[mine.length - 1]!.rssMiB : NaN),
+    meanCpuPct: round(cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : NaN),
+    rssSlopeMiBPerHour: round(fit.slope, 3),
+    rssNoiseMiB: round(fit.residualStd, 3),
+  };
+}
+
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watched?: number): RunFigures {
+  const samples = run.sampler.samples;
+  const boardIds = [...new Set(samples.map((s) => s.board))];
+  const boards = boardIds.map((b) => boardFigures(samples, b));
+  const ok = run.writes.filter((w) => w.ok);
+  const errors = run.writes.filter((w) => !w.ok);
+  const leaderCpu = samples.filter((s) => s.raftRole === 'leader' && s.t >= 0 && Number.isFinite(s.cpuPct)).map((s) => s.cpuPct);
+  const figures: RunFigures = {
+    system: run.system,
+    durationS: run.durationS,
+    writes: {
+      total: run.writes.length, ok: ok.length, errors: errors.length,
+      throughputPerS: round(ok.length / run.durationS, 1),
+      firstErrors: [...new Set(errors.map((e) => e.error ?? 'error'))].slice(0, 5),
+    },
+    latencyMs: roundDist(distribution(ok.map((w) => w.latencyMs))),
+    boards,
+    maxPeakRssMiB: round(Math.max(0, ...boards.map((b) => b.peakRssMiB))),
+    meanIdleRssMiB: round(mean(boards.map((b) => b.idleRssMiB).filter(Number.isFinite))),
+    meanAfterLoadRssMiB: round(mean(boards.map((b) => b.afterLoadRssMiB).filter(Number.isFinite))),
+    leaderCpuPct: roundDist(distribution(leaderCpu)),
+    elections: {
+      leaderChanges: Math.max(0, run.sampler.leaderChanges.length - 1),
+      leaderlessPeriodsS: run.sampler.leaderlessPeriods.map((p) => round(p.to - p.from, 1)),
+    },
+    log: {
+      maxEntries: Math.max(0, ...samples.map((s) => s.logEntries).filter(Number.isFinite)),
+      maxWalBytes: Math.max(0, ...samples.map((s) => s.walBytes).filter(Number.isFinite)),
+    },
+  };
+  if (watcher && watched !== undefined) {
+    const fromSend: number[] = [];
+    const fromAck: number[] = [];
+    let incomplete = 0;
+    for (const w of ok) {
+      if (w.revision === null) continue;
+      const done = watcher.completedAt(w.revision, watched);
+      if (done === null) {
+        incomplete++;
+        continue;
+      }
+      fromSend.push(done - w.sentAt);
+      fromAck.push(Math.max(0, done - (w.sentAt + w.latencyMs)));
+    }
+    figures.propagation = {
+      boards: watched, complete: fromSend.length, incomplete,
+      fromSendMs: roundDist(distribution(fromSend)), fromAckMs: roundDist(distribution(fromAck)),
+    };
+  }
+  return figures;
+}
+
+function roundDist(d: Distribution): Distribution {
+  return { count: d.count, min: round(d.min), p50: round(d.p50), p90: round(d.p90), p99: round(d.p99), max: round(d.max), mean: round(d.mean) };
+}
+
+/** Propagation delays of completed writes, for the plot. */
+export function propagationDelays(run: MeasuredRun, watcher: PropagationWatcher, watched: number): number[] {
+  const out: number[] = [];
+  for (const w of run.writes) {
+    if (!w.ok || w.revision === null) continue;
+    const done = watcher.completedAt(w.revision, watched);
+    if (done !== null) out.push(done - w.sentAt);
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+// `raftlight bench`: launches an installation of N boards on this machine,
+// drives a workload (optionally with faults), measures, plots, and with
+// --compare etcd does the same against a local etcd cluster.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, resolveOptions } from './config.ts';
+import type { OptionSpec } from './options.ts';
+import { selfCommand } from './self.ts';
+import { parseFaults } from '../bench/faults.ts';
+import { runBench, type BenchOptions } from '../bench/run.ts';
+import type { Workload } from '../bench/workload.ts';
+
+export const benchOptions: readonly OptionSpec[] = [
+  { key: 'boards', flag: 'boards', kind: 'int', default: 3, help: 'boards in the installation, voters included' },
+  { key: 'voters', flag: 'voters', kind: 'int', default: 3, help: 'voters among them (the rest are external boards)' },
+  { key: 'workload', flag: 'workload', kind: 'string', default: 'burst', help: 'idle, constant or burst' },
+  { key: 'duration', flag: 'duration', kind: 'int', default: 60, help: 'seconds of workload (the run always stops by itself)' },
+  { key: 'rate', flag: 'rate', kind: 'string', default: 'max', help: 'constant: writes per second in total, or "max" (as fast as the clients go)' },
+  { key: 'clients', flag: 'clients', kind: 'int', default: 64, help: 'concurrent writers (constant and burst)' },
+  { key: 'burstSize', flag: 'burst-size', kind: 'int', default: 200, help: 'burst: writes per burst' },
+  { key: 'burstInterval', flag: 'burst-interval', kind: 'string', default: '2', help: 'burst: seconds between bursts' },
+  { key: 'faults', flag: 'faults', kind: 'list', default: [], help: 'fault schedule: kill-voter,kill-leader,partition-voter,externals-offline' },
+  { key: 'image', flag: 'image', kind: 'string', default: undefined, help: 'run the boards from this built image (default: this executable, or the sources through tsx)' },
+  { key: 'netns', flag: 'netns', kind: 'bool', default: false, help: 'each board in its own network namespace with its own address (root, iproute2)' },
+  { key: 'netem', flag: 'netem', kind: 'string', default: undefined, help: 'with --netns: tc netem arguments per board link, e.g. "delay 5ms loss 1%"' },
+  { key: 'boardLimits', flag: 'board-limits', kind: 'bool', default: false, help: 'cgroup v2 memory limit per board from the target file (memoryLimitMiB)' },
+  { key: 'targetFile', flag: 'target', kind: 'string', default: 'targets/linux-x64.json', help: 'target file with the budgets' },
+  { key: 'out', flag: 'out', kind: 'string', default: undefined, help: 'results folder (default bench-results/<timestamp>)' },
+  { key: 'compare', flag: 'compare', kind: 'string', default: undefined, help: '"etcd": run the same workload against a local etcd cluster of the same voter count' },
+  { key: 'writeTo', flag: 'write-to', kind: 'string', default: 'round-robin', help: 'where writes go: round-robin over the voters, or leader' },
+  { key: 'keys', flag: 'keys', kind: 'int', default: 256, help: 'writes cycle over this many areas (the database keeps its size)' },
+  { key: 'idleLead', flag: 'idle-lead', kind: 'int', default: 5, help: 'seconds sampled before the workload (the idle baseline)' },
+  { key: 'boardArgs', flag: 'board-args', kind: 'string', default: undefined, help: 'extra flags for every board, e.g. "--tick-ms 200 --heartbeat-ticks 2"' },
+  { key: 'quiet', flag: 'quiet', kind: 'bool', default: false, help: 'no progress output' },
+];
+
+function positiveNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError('BAD_VALUE', `--${flag} must be a positive number, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** Parses the flags into BenchOptions; every mistake is a ConfigError with one clear line. */
+export function benchOptionsFrom(argv: readonly string[], now = new Date()): BenchOptions {
+  const o = resolveOptions(argv, {}, benchOptions);
+  const boards = o.boards as number;
+  const voters = o.voters as number;
+  if (voters > boards) throw new ConfigError('BAD_VALUE', `--voters (${voters}) cannot exceed --boards (${boards})`);
+  if (voters > 9) throw new ConfigError('BAD_VALUE', '--voters must be 1..9');
+  if (boards > 500) throw new ConfigError('BAD_VALUE', '--boards must be at most 500');
+  const clients = o.clients as number;
+  if (clients > 512) throw new ConfigError('BAD_VALUE', '--clients must be at most 512');
+  let workload: Workload;
+  switch (o.workload) {
+    case 'idle':
+      workload = { kind: 'idle' };
+      break;
+    case 'constant':
+      workload = { kind: 'constant', clients, rate: o.rate === 'max' ? 'max' : positiveNumber(o.rate as string, 'rate') };
+      break;
+    case 'burst':
+      workload = { kind: 'burst', clients, size: o.burstSize as number, intervalMs: positiveNumber(o.burstInterval as string, 'burst-interval') * 1000 };
+      break;
+    default:
+      throw new ConfigError('BAD_VALUE', `--workload must be idle, constant or burst, got ${JSON.stringify(o.workload)}`);
+  }
+  if (o.compare !== undefined && o.compare !== 'etcd') throw new ConfigError('BAD_VALUE', '--compare only knows "etcd"');
+  if (o.writeTo !== 'round-robin' && o.writeTo !== 'leader') throw new ConfigError('BAD_VALUE', '--write-to must be round-robin or leader');
+  if (o.netem !== undefined && !o.netns) throw new ConfigError('BAD_VALUE', '--netem needs --netns');
+  let faults;
+  try {
+    faults = parseFaults(o.faults as string[]);
+  } catch (err) {
+    throw new ConfigError('BAD_VALUE', (err as Error).message);
+  }
+  let command: string;
+  let args: string[];
+  let imageLabel: string;
+  if (o.image !== undefined) {
+    const image = resolve(o.image as string);
+    if (!existsSync(image)) throw new ConfigError('BAD_VALUE', `--image ${image} does not exist (npm run build makes images/linux-x64/raftlight)`);
+    [command, args, imageLabel] = [image, [], `image ${o.image as string}`];
+  } else {
+    const self = selfCommand();
+    [command, args, imageLabel] = [self.command, self.args, args0Label(self.args)];
+  }
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  return {
+    boards, voters, workload, durationS: o.duration as number, faults, command, args, imageLabel,
+    netns: o.netns as boolean, ...(o.netem !== undefined ? { netem: o.netem as string } : {}),
+    boardLimits: o.boardLimits as boolean, targetFile: resolve(o.targetFile as string),
+    out: resolve((o.out as string | undefined) ?? join('bench-results', stamp)),
+    compareEtcd: o.compare === 'etcd', target: o.writeTo as 'round-robin' | 'leader', keys: o.keys as number,
+    idleLeadS: o.idleLead as number,
+    extraBoardArgs: typeof o.boardArgs === 'string' ? o.boardArgs.trim().split(/\s+/) : [],
+    quiet: o.quiet as boolean,
+  };
+}
+
+function args0Label(args: string[]): string {
+  return args.length === 0 ? 'this executable' : 'sources (tsx)';
+}
+
+export async function runBenchCommand(argv: readonly string[]): Promise<number> {
+  const options = benchOptionsFrom(argv);
+  await runBench(options);
+  return 0;
+}
