@@ -26,7 +26,10 @@ import { StatePublisher } from './publisher.ts';
 import { RaftLoop, restoreState } from './raft-loop.ts';
 import { createServices } from './services.ts';
 import { ProposalWaiters, ReadWaiters } from './waiters.ts';
-import { apiAuthHooks } from './api-auth.ts';
+import { apiAuthHooks, isWriter } from './api-auth.ts';
+import { readFileSync } from 'node:fs';
+import type { Client } from 'aedes';
+import { DataDirError } from './data-dir.ts';
 import { joinCluster } from './join.ts';
 
 /** How long an API call waits for its write or read to be confirmed. */
@@ -45,6 +48,22 @@ export interface RunningBoard {
 
 function sortedVoters(config: StartConfig): NodeId[] {
   return config.peers.length > 0 ? config.peers.map((p) => p.id).sort() : [config.id];
+}
+
+/** aedes keeps connected clients by id; its type definitions omit the map. */
+function clientById(broker: RunningBroker | undefined, id: string): Client | undefined {
+  return (broker?.aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients?.[id];
+}
+
+function readTls(t: NonNullable<StartConfig['tls']>): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new DataDirError('TLS_FILE_UNREADABLE', `cannot read ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read('TLS certificate', t.cert), key: read('TLS key', t.key), ...(t.ca !== undefined ? { ca: read('TLS CA bundle', t.ca) } : {}) };
 }
 
 /** The founding configuration: same on every founding voter given the same --peers. */
@@ -100,10 +119,14 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       applied: state.appliedIndex(),
     });
 
+    // Certificates are read once at start; a missing file is a clear start-up error.
+    const tlsFiles = config.tls ? readTls(config.tls) : undefined;
+    let brokerRef: RunningBroker | undefined;
     let services: ReturnType<typeof createServices> | undefined;
     const mqttApi = createMqttApi({
       cluster: config.cluster,
       writeToken: config.writeToken,
+      isWriter: (ctx) => isWriter(clientById(brokerRef, ctx.clientId), config.writeToken),
       services: () => {
         if (!services) throw new ApiError('STARTING', 503, 'board is starting');
         return services;
@@ -121,8 +144,9 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       port: config.mqttPort,
       hooks: auth.hooks,
       requests: mqttApi.requests,
-      ...(config.tls ? { tls: config.tls } : {}),
+      ...(tlsFiles ? { tls: tlsFiles } : {}),
     });
+    brokerRef = broker;
     cleanup.push(() => broker.close());
 
     const peers = new Map<NodeId, PeerAddress>();
@@ -134,6 +158,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       memberSecret: config.memberSecret,
       aedes: broker.aedes,
       peers,
+      ...(tlsFiles ? { tls: { ca: tlsFiles.ca } } : {}),
       log: (e) => log.debug('transport', { code: e.code, peer: e.peer, detail: e.detail }),
     });
     cleanup.push(() => transport.close());
@@ -237,7 +262,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       rssBytes: process.memoryUsage.rss(), heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
     });
     const http: RunningHttp = await listenHttp(
-      { host: config.httpHost, port: config.httpPort, tls: config.tls },
+      { host: config.httpHost, port: config.httpPort, tls: tlsFiles },
       createRestHandler(services, { writeToken: config.writeToken, health }),
     );
     cleanup.push(() => http.close());

@@ -16,7 +16,7 @@ import { CodecError, batchOverhead, decodeBatch, decodeMessage, encodeBatch, enc
 import { decodeChunkFrame, encodeChunkFrame, type ChunkFrame } from './peer-chunk-frames.ts';
 import { PeerLink, type PeerChannel } from './peer-link.ts';
 import { backoffDelay, defaultMqttTransportLimits, type MqttTransportLimits } from './peer-limits.ts';
-import { OutboundConnection, toBuffer } from './peer-outbound.ts';
+import { OutboundConnection, toBuffer, type PeerTlsOptions } from './peer-outbound.ts';
 import { SnapshotReceiver } from './peer-snapshot-receiver.ts';
 import { SnapshotSendSession } from './peer-snapshot-sender.ts';
 import { chunkTopic, memberIdFromClientId, messageTopic, parseRaftTopic, validateClusterName } from './peer-topics.ts';
@@ -39,6 +39,8 @@ export interface MqttTransportOptions {
   readonly aedes: Aedes;
   readonly peers?: ReadonlyMap<NodeId, PeerAddress>;
   readonly limits?: Partial<MqttTransportLimits>;
+  /** Dial peers over TLS (their brokers listen with certificates). */
+  readonly tls?: PeerTlsOptions;
   /** Every dropped or refused input and every connection change (rate-limit in the caller). */
   readonly log?: (event: TransportLogEvent) => void;
   /** Random source for backoff jitter (tests may fix it). */
@@ -260,6 +262,7 @@ class MqttTransportImpl implements MqttTransport {
       keepaliveSec: this.limits.keepaliveSec,
       connectTimeoutMs: this.limits.connectTimeoutMs,
       socketHighWaterBytes: this.limits.socketHighWaterBytes,
+      tls: this.options.tls,
     }, {
       ready: () => {
         link.failures = 0;

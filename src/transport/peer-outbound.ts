@@ -1,6 +1,7 @@
 // One outbound MQTT connection from this board to a peer's broker (mqtt.js, MQTT 3.1.1).
 // It makes a single attempt: reconnecting, with backoff, is the transport's decision.
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { MqttClient } from 'mqtt';
 import type { NodeId } from '../raft/types.ts';
 import type { PeerAddress } from './transport.ts';
@@ -15,6 +16,15 @@ export interface OutboundOptions {
   readonly keepaliveSec: number;
   readonly connectTimeoutMs: number;
   readonly socketHighWaterBytes: number;
+  /** Dial the peer's broker over TLS (when brokers are configured with certificates). */
+  readonly tls?: PeerTlsOptions | undefined;
+}
+
+export interface PeerTlsOptions {
+  /** CA bundle that signed the peers' certificates (default: the system's). */
+  readonly ca?: string | Buffer | undefined;
+  /** Check the peer's certificate (default true). */
+  readonly rejectUnauthorized?: boolean | undefined;
 }
 
 export interface OutboundEvents {
@@ -36,7 +46,13 @@ export class OutboundConnection {
   constructor(private readonly options: OutboundOptions, private readonly events: OutboundEvents) {
     const { address } = options;
     this.client = new MqttClient(() => {
-      const socket = netConnect({ host: address.host, port: address.port });
+      const tls = options.tls;
+      const socket: Socket = tls
+        ? tlsConnect({
+          host: address.host, port: address.port, servername: /^[\d.]+$|:/.test(address.host) ? undefined : address.host,
+          ...(tls.ca !== undefined ? { ca: tls.ca } : {}), rejectUnauthorized: tls.rejectUnauthorized ?? true,
+        })
+        : netConnect({ host: address.host, port: address.port });
       // Raft latency: do not let Nagle hold small messages back.
       socket.setNoDelay(true);
       socket.on('drain', () => this.events.drain());
