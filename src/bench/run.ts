@@ -37,6 +37,8 @@ export interface BenchOptions {
   idleLeadS: number;
   extraBoardArgs: string[];
   quiet: boolean;
+  /** Where the tables go (default stdout). */
+  print?: (text: string) => void;
 }
 
 export interface BenchResult {
@@ -51,6 +53,7 @@ export const RSS_GOAL_MIB = 64;
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   mkdirSync(o.out, { recursive: true });
+  const print = o.print ?? ((text: string): void => void process.stdout.write(text));
   const log = (line: string): void => {
     if (!o.quiet) process.stderr.write(`bench: ${line}\n`);
   };
@@ -97,8 +100,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     result.raftlight = summarize(run, rl.watcher, rl.watched);
     if (limits) (result.raftlight as RunFigures & { oomKills?: Record<string, number> }).oomKills = limits.oomKills();
     await writePlots(o.out, 'raftlight', run, rl.watcher, rl.watched, RSS_GOAL_MIB);
-    process.stdout.write(`\nraftlight: ${o.boards} boards (${o.voters} voters), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}\n`);
-    process.stdout.write(table(figureRows(result.raftlight)));
+    print(`\nraftlight: ${o.boards} boards (${o.voters} voters), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}\n`);
+    print(table(figureRows(result.raftlight)));
     if (o.compareEtcd) {
       const etcdRoot = join(root, 'etcd');
       const etcd = await startEtcd(etcdRoot, o.voters, o.keys, log);
@@ -111,12 +114,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       result.etcd = { ...summarize(erun), version: etcd.version };
       await writePlots(o.out, 'etcd', erun, undefined, undefined, RSS_GOAL_MIB, run);
       result.comparison = compare(result.raftlight, result.etcd);
-      process.stdout.write(`\nraftlight vs ${etcd.version} (${o.voters} members each, same workload, same machine)\n`);
-      process.stdout.write(comparisonTable(result.comparison));
+      print(`\nraftlight vs ${etcd.version} (${o.voters} members each, same workload, same machine)\n`);
+      print(comparisonTable(result.comparison));
     }
-    const summary = { options: { ...o, command: undefined, args: undefined }, createdAt: new Date().toISOString(), node: process.version, ...result };
+    const summary = { options: { ...o, command: undefined, args: undefined, print: undefined }, createdAt: new Date().toISOString(), node: process.version, ...result };
     writeFileSync(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-    process.stdout.write(`\nresults in ${o.out}\n`);
+    print(`\nresults in ${o.out}\n`);
     return result as BenchResult;
   } finally {
     netns?.teardown();

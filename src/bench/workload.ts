@@ -90,7 +90,7 @@ export async function runWorkload(w: Workload, writer: Writer, durationMs: numbe
   while (!over()) await sleep(Math.min(250, deadline - performance.now()));
 }
 
-/** About 256 bytes on the wire: an area with a 128-character name. */
+/** The write payload: an area with a 128-character name, a 167-byte JSON body whatever the sequence number. */
 export function areaBody(seq: number): string {
   const tag = `bench write ${seq} `;
   const name = (tag + 'x'.repeat(128)).slice(0, 128);

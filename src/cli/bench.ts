@@ -30,7 +30,7 @@ export const benchOptions: readonly OptionSpec[] = [
   { key: 'writeTo', flag: 'write-to', kind: 'string', default: 'round-robin', help: 'where writes go: round-robin over the voters, or leader' },
   { key: 'keys', flag: 'keys', kind: 'int', default: 256, help: 'writes cycle over this many areas (the database keeps its size)' },
   { key: 'idleLead', flag: 'idle-lead', kind: 'int', default: 5, help: 'seconds sampled before the workload (the idle baseline)' },
-  { key: 'boardArgs', flag: 'board-args', kind: 'string', default: undefined, help: 'extra flags for every board, e.g. "--tick-ms 200 --heartbeat-ticks 2"' },
+  { key: 'boardArgs', flag: 'board-args', kind: 'string', default: undefined, help: 'extra flags for every board, given with = : --board-args="--tick-ms 200 --heartbeat-ticks 2"' },
   { key: 'quiet', flag: 'quiet', kind: 'bool', default: false, help: 'no progress output' },
 ];
 
