@@ -13,7 +13,7 @@ import { join } from 'node:path';
 interface Target {
   name: string;
   arch: string;
-  budgets: { imageMiB: number; idleRssMiB: number; peakRssMiB: number };
+  budgets: { imageMiB: number; idleRssMiB: number; peakRssMiB: number; idleAnonRssMiB: number; peakAnonRssMiB: number };
 }
 
 const MiB = 1024 * 1024;
@@ -124,9 +124,12 @@ async function checkX64(target: Target, image: string): Promise<void> {
       anon = Math.max(anon, rssKiB(child.pid!, 'RssAnon'));
       await sleep(400);
     }
-    lines.push(`${target.name}: idle RSS ${(rss / 1024).toFixed(1)} MiB (anonymous ${(anon / 1024).toFixed(1)} MiB), budget ${target.budgets.idleRssMiB} MiB`);
+    lines.push(`${target.name}: idle RSS ${(rss / 1024).toFixed(1)} MiB (budget ${target.budgets.idleRssMiB}), anonymous ${(anon / 1024).toFixed(1)} MiB (budget ${target.budgets.idleAnonRssMiB})`);
     if (rss / 1024 > target.budgets.idleRssMiB) {
       budgetFailure(target.name, 'idleRssMiB', `${(rss / 1024).toFixed(1)} MiB`, `${target.budgets.idleRssMiB} MiB`);
+    }
+    if (anon / 1024 > target.budgets.idleAnonRssMiB) {
+      budgetFailure(target.name, 'idleAnonRssMiB', `${(anon / 1024).toFixed(1)} MiB`, `${target.budgets.idleAnonRssMiB} MiB`);
     }
     const code = await stop(child);
     if (code !== 0) throw new Error(`board did not stop cleanly on SIGTERM (exit ${code})`);
