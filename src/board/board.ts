@@ -20,7 +20,7 @@ import { loadSqlWasm } from '../cli/sql-wasm-loader.ts';
 import type { StartConfig } from '../cli/start-config.ts';
 import { version } from '../cli/version.ts';
 import { ensureWritableDataDir } from './data-dir.ts';
-import type { Logger } from './log.ts';
+import { rateLimited, type Logger } from './log.ts';
 import { decodeMemberContext, encodeMemberContext } from './members.ts';
 import { StatePublisher } from './publisher.ts';
 import { RaftLoop, restoreState } from './raft-loop.ts';
@@ -132,18 +132,21 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         return services;
       },
     });
+    const authLog = rateLimited((m, f) => log.warn(m, f));
+    const brokerLog = rateLimited((m, f) => log.info(m, f));
     const auth = createMemberAuth({
       cluster: config.cluster,
       self: config.id,
       memberSecret: config.memberSecret,
       fallback: apiAuthHooks({ cluster: config.cluster, writeToken: config.writeToken, anonymousRead: config.anonymousRead }),
-      log: (e) => log.warn('mqtt auth refused', { code: e.code, client: e.clientId, detail: e.detail }),
+      log: (e) => authLog('mqtt auth refused', { code: e.code, client: e.clientId, detail: e.detail }),
     });
     const broker: RunningBroker = await startBroker({
       host: config.mqttHost,
       port: config.mqttPort,
       hooks: auth.hooks,
       requests: mqttApi.requests,
+      log: (entry) => (entry.kind === 'client-error' ? log.debug('mqtt client error', { ...entry }) : brokerLog('mqtt', { ...entry })),
       ...(tlsFiles ? { tls: tlsFiles } : {}),
     });
     brokerRef = broker;

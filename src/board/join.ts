@@ -28,11 +28,12 @@ export async function joinCluster(o: JoinOptions): Promise<boolean> {
         o.log.info('joined the cluster as an external board', { via: o.via, attempt });
         return true;
       }
-      o.log.warn('join refused, retrying', { via: o.via, status: res.status, error: body.error });
+      // While the cluster is still electing its first leader, refusals are expected.
+      (attempt <= 5 ? o.log.info : o.log.warn)('join refused, retrying', { via: o.via, status: res.status, error: body.error });
       if (res.status === 400 || res.status === 401) return false;
     } catch (err) {
       if (o.signal.aborted) break;
-      o.log.warn('join failed, retrying', { via: o.via, err });
+      (attempt <= 5 ? o.log.info : o.log.warn)('join failed, retrying', { via: o.via, err });
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 10_000);

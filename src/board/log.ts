@@ -38,3 +38,28 @@ function safeJson(value: unknown): string {
 
 /** A logger that drops everything (tests, benchmarks). */
 export const silentLogger: Logger = createLogger('silent', 'error', () => {});
+
+/**
+ * Lets at most `burst` messages through per `intervalMs` (hostile clients must
+ * not be able to fill the disk with log lines); the next message that passes
+ * says how many were suppressed. Holds one counter: constant memory.
+ */
+export function rateLimited(emit: (msg: string, fields: Record<string, unknown>) => void, burst = 20, intervalMs = 10_000): (msg: string, fields: Record<string, unknown>) => void {
+  let windowStart = 0;
+  let passed = 0;
+  let suppressed = 0;
+  return (msg, fields) => {
+    const now = Date.now();
+    if (now - windowStart >= intervalMs) {
+      windowStart = now;
+      passed = 0;
+    }
+    if (passed >= burst) {
+      suppressed++;
+      return;
+    }
+    passed++;
+    emit(msg, suppressed > 0 ? { ...fields, suppressedBefore: suppressed } : fields);
+    suppressed = 0;
+  };
+}
