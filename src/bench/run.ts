@@ -10,7 +10,7 @@ import { measure, type MeasuredRun } from './measure.ts';
 import { setupNetns, type NetnsPlan } from './netns.ts';
 import { writePlots } from './output.ts';
 import { startRaftlight } from './raftlight-sut.ts';
-import { compare, comparisonTable, figureRows, table, type Comparison } from './report.ts';
+import { compare, comparisonTable, figureRows, markdownTable, table, type Comparison } from './report.ts';
 import { summarize, type RunFigures } from './summary.ts';
 import type { Workload } from './workload.ts';
 import { closeHttpClient } from './http-client.ts';
@@ -119,6 +119,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
     const summary = { options: { ...o, command: undefined, args: undefined, print: undefined }, createdAt: new Date().toISOString(), node: process.version, ...result };
     writeFileSync(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(join(o.out, 'summary.md'), summaryMarkdown(o, result as BenchResult));
     print(`\nresults in ${o.out}\n`);
     return result as BenchResult;
   } finally {
@@ -127,6 +128,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     closeHttpClient();
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
+  let md = `${o.boards} boards (${o.voters} voters, ${o.boards - o.voters} external), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}` +
+    `${o.faults.length ? `, faults ${o.faults.join(',')}` : ''}${o.netns ? ', --netns' : ''}\n\n`;
+  md += markdownTable(['raftlight', 'value'], figureRows(r.raftlight));
+  if (r.faults.length) md += '\n' + markdownTable(['t (s)', 'fault', 'action', 'boards', 'ms'], r.faults.map((f) => [f.t.toFixed(1), f.fault, f.action, f.boards.join(' '), f.ms === undefined ? '' : String(f.ms)]));
+  if (r.etcd) md += `\n${r.etcd.version}, same workload:\n\n` + markdownTable(['etcd', 'value'], figureRows(r.etcd));
+  if (r.comparison) {
+    md += '\n' + markdownTable(['metric', 'raftlight', 'etcd', 'raftlight / etcd', 'goal'], r.comparison.map((c) => [c.metric, String(c.raftlight), String(c.etcd), c.ratio.toFixed(2), c.goal ?? '']));
+  }
+  return md;
 }
 
 export function describeWorkload(w: Workload): string {

@@ -16,7 +16,7 @@ t.test('a 3-board burst run writes CSV, summary.json and SVG plots', async (t) =
     targetFile: join(import.meta.dirname, '../../targets/linux-x64.json'), out, compareEtcd: false, target: 'round-robin',
     keys: 16, idleLeadS: 2, extraBoardArgs: ['--tick-ms', '50'], quiet: true, print: (s) => { printed += s; },
   });
-  for (const f of ['summary.json', 'raftlight-samples.csv', 'raftlight-writes.csv', 'raftlight-memory.svg', 'raftlight-latency.svg', 'raftlight-propagation.svg', 'raftlight-cpu.svg', 'raftlight-log.svg', 'raftlight-wal.svg']) {
+  for (const f of ['summary.json', 'summary.md', 'raftlight-samples.csv', 'raftlight-writes.csv', 'raftlight-memory.svg', 'raftlight-latency.svg', 'raftlight-propagation.svg', 'raftlight-cpu.svg', 'raftlight-log.svg', 'raftlight-wal.svg']) {
     t.ok(existsSync(join(out, f)), f);
   }
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { raftlight: { writes: { ok: number }; boards: unknown[] } };
