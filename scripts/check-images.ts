@@ -6,7 +6,7 @@
 // A failure names the budget, the measured value and the target file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../src/bench/launcher.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,18 +22,6 @@ const lines: string[] = [];
 
 function budgetFailure(target: string, budget: string, measured: string, limit: string): void {
   failures.push(`budget ${budget} exceeded: measured ${measured}, limit ${limit} (targets/${target}.json)`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -51,26 +51,21 @@ export class ProposalWaiters {
 
   /** Called for every applied command with a request id. */
   settle(requestId: string, outcome: Outcome): void {
-    const list = this.waiting.get(requestId);
-    if (!list) return;
-    this.waiting.delete(requestId);
-    for (const w of list) {
-      clearTimeout(w.timer);
-      this.count--;
-      w.resolve(outcome);
-    }
+    for (const w of this.take(requestId)) w.resolve(outcome);
   }
 
   /** The proposal could not even be accepted (no leader, backpressure). */
   fail(requestId: string, err: Error): void {
+    for (const w of this.take(requestId)) w.reject(err);
+  }
+
+  private take(requestId: string): Waiter<Outcome>[] {
     const list = this.waiting.get(requestId);
-    if (!list) return;
+    if (!list) return [];
     this.waiting.delete(requestId);
-    for (const w of list) {
-      clearTimeout(w.timer);
-      this.count--;
-      w.reject(err);
-    }
+    this.count -= list.length;
+    for (const w of list) clearTimeout(w.timer);
+    return list;
   }
 
   failAll(err: Error): void {
