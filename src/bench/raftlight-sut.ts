@@ -21,6 +21,8 @@ export interface RaftlightSetup {
   hostOf?: (id: string) => string;
   wrap?: (id: string) => string[];
   onSpawn?: (id: string, child: ChildProcess) => void;
+  /** Environment added for every board (e.g. NODE_OPTIONS=--cpu-prof). */
+  env?: NodeJS.ProcessEnv;
   log: (line: string) => void;
 }
 
@@ -54,7 +56,7 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
 export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
   const inst = new Installation({
     command: s.command, args: s.args, root: s.root, cluster: CLUSTER,
-    extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60,
+    extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
     ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
   });
   try {

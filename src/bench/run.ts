@@ -37,6 +37,8 @@ export interface BenchOptions {
   idleLeadS: number;
   extraBoardArgs: string[];
   quiet: boolean;
+  /** Write a V8 CPU profile per board into <out>/profiles (written when the boards stop). */
+  cpuProf?: boolean;
   /** Where the tables go (default stdout). */
   print?: (text: string) => void;
 }
@@ -78,6 +80,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const rl = await startRaftlight({
       command: o.command, args: o.args, root, voters: o.voters, externals: o.boards - o.voters, keys: o.keys, target: o.target,
       extraBoardArgs: o.extraBoardArgs, log,
+      ...(o.cpuProf ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(o.out, 'profiles')}` } } : {}),
       ...(netns ? { hostOf: netns.hostOf, wrap: netns.wrap } : {}),
       ...(limits ? { onSpawn: (id: string, child: { pid?: number | undefined }) => child.pid !== undefined && limits!.place(id, child.pid) } : {}),
     });
