@@ -42,8 +42,8 @@ function positiveNumber(text: string, flag: string): number {
 }
 
 /** Parses the flags into BenchOptions; every mistake is a ConfigError with one clear line. */
-export function benchOptionsFrom(argv: readonly string[], now = new Date()): BenchOptions {
-  const o = resolveOptions(argv, {}, benchOptions);
+export function benchOptionsFrom(argv: readonly string[], now = new Date(), env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const o = resolveOptions(argv, env, benchOptions);
   const boards = o.boards as number;
   const voters = o.voters as number;
   if (voters > boards) throw new ConfigError('BAD_VALUE', `--voters (${voters}) cannot exceed --boards (${boards})`);
