@@ -104,7 +104,7 @@ export class RaftLoop {
   }
 
   private async handle(rd: Ready): Promise<void> {
-    const { storage, transport, node } = this.d;
+    const { storage, transport } = this.d;
     if (rd.softState) this.d.hooks.softStateChanged(rd.softState.leader, rd.softState.role);
     if (rd.snapshot) await storage.installSnapshot(rd.snapshot);
     await storage.saveReady(rd.hardState ?? null, rd.entries, rd.mustSync);
@@ -114,7 +114,6 @@ export class RaftLoop {
     const applied = this.state.appliedIndex();
     for (const rs of rd.readStates) this.d.reads.readState(rs.context, rs.index, applied);
     this.d.reads.applied(applied);
-    void node;
   }
 
   private async restore(snapshot: Snapshot): Promise<void> {
