@@ -75,8 +75,8 @@ export class SafetyChecker {
     }
   }
 
-  /** State machine safety (§5.4.3): every node applies the same entry at an index, in order. */
-  onApply(id: NodeId, e: Entry, nodeTerm: number): void {
+  /** State machine safety (§5.4.3): every node applies the same entry at an index, in order. True when first applied anywhere. */
+  onApply(id: NodeId, e: Entry, nodeTerm: number): boolean {
     const last = this.lastApplied.get(id);
     if (last !== undefined && e.index !== last + 1) {
       throw new SafetyViolation('state machine safety', `${id} applied ${e.index} after ${last}`);
@@ -84,8 +84,11 @@ export class SafetyChecker {
     this.lastApplied.set(id, e.index);
     const rec = this.applied.get(e.index);
     const key = dataKey(e);
-    if (!rec) this.applied.set(e.index, { term: e.term, key, commitTerm: nodeTerm });
-    else if (rec.term !== e.term || rec.key !== key) {
+    if (!rec) {
+      this.applied.set(e.index, { term: e.term, key, commitTerm: nodeTerm });
+      return true;
+    }
+    if (rec.term !== e.term || rec.key !== key) {
       throw new SafetyViolation(
         'state machine safety',
         `${id} applied entry ${e.index} of term ${e.term}, another node applied one of term ${rec.term}`,
@@ -93,6 +96,7 @@ export class SafetyChecker {
     } else if (nodeTerm < rec.commitTerm) {
       this.applied.set(e.index, { ...rec, commitTerm: nodeTerm });
     }
+    return false;
   }
 
   /** A node restarted or installed a snapshot: its next applied index starts after `index`. */

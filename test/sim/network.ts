@@ -11,6 +11,8 @@ export interface NetworkFaults {
 
 interface InFlight {
   readonly at: number;
+  /** When the sender handed it over; a power cut in the same time unit loses it. */
+  readonly sentAt: number;
   readonly seq: number;
   readonly msg: Message;
 }
@@ -67,7 +69,19 @@ export class SimNetwork {
     const at = now + 1 + this.rng.nextInt(this.faults.maxDelay);
     if (at < this.lastAt) this.counts.reordered++;
     this.lastAt = at;
-    this.queue.push({ at, seq: this.seq++, msg: m });
+    this.queue.push({ at, sentAt: now, seq: this.seq++, msg: m });
+  }
+
+  /**
+   * A power cut: messages `from` handed over at or after `since` were still in the
+   * board's send buffer and never reach the wire. Returns how many were lost.
+   */
+  powerCut(from: NodeId, since: number): number {
+    const before = this.queue.length;
+    this.queue = this.queue.filter((f) => f.msg.from !== from || f.sentAt < since);
+    const lost = before - this.queue.length;
+    this.counts.dropped += lost;
+    return lost;
   }
 
   /** Messages due at `now`, in delivery order; those crossing a partition are lost. */

@@ -9,6 +9,7 @@ import { SimNetwork } from './network.ts';
 import { SafetyChecker, SafetyViolation } from './invariants.ts';
 import { RegisterMachine, decodeCommand, encodeCommand, type OpResult, type RegisterOp } from './register.ts';
 import { checkLinearizable, type HistoryOp } from './linearizability.ts';
+import { checkCommitDurable, memoryView, persistedView, type LogView } from './durability.ts';
 import type { Ready } from '../../src/raft/node.ts';
 
 export interface SimOptions {
@@ -21,13 +22,25 @@ export interface SimOptions {
   /**
    * Bug-hunting profile: 5 voters, one entry per append, frequent crashes and
    * leader changes. Used to show that subtle broken behaviours get caught.
+   * Shorthand for `profile: 'stress'`.
    */
   readonly stress?: boolean;
+  /** Fault profile; by default the seed picks one (about one seed in four runs 'leader-churn'). */
+  readonly profile?: SimProfile;
 }
+
+/**
+ * - mixed: 3, 5 or 7 voters plus learners, every fault kind at moderate rates.
+ * - stress: 5 voters, one entry per append, frequent crashes, leaders killed after applying.
+ * - leader-churn: Figure 8's adversary. 5 voters, one entry per append; leaders often lose power
+ *   soon after election or right after applying, taking their unsent messages with them, so terms
+ *   end with entries on a minority and restarted boards bring back stale-term entries.
+ */
+export type SimProfile = 'mixed' | 'stress' | 'leader-churn';
 
 export type FaultKind =
   | 'drop' | 'duplicate' | 'reorder' | 'partition' | 'crash' | 'conf-change' | 'remove-leader'
-  | 'promote-learner' | 'transfer' | 'snapshot' | 'compaction';
+  | 'promote-learner' | 'transfer' | 'snapshot' | 'compaction' | 'power-cut';
 
 export interface SimResult {
   readonly seed: number;
@@ -36,6 +49,7 @@ export interface SimResult {
   readonly trace: readonly string[];
   readonly faults: ReadonlySet<FaultKind>;
   readonly stats: { voters: number; learners: number; ops: number; applied: number; time: number };
+  readonly profile: SimProfile;
 }
 
 interface SimNode {
@@ -49,6 +63,8 @@ interface SimNode {
   reads: { client: number; index: number }[];
   decommissioned: boolean;
   downUntil: number;
+  /** leader-churn: when this leader loses power (Infinity = not scheduled). */
+  crashAt: number;
 }
 
 interface Client {
@@ -86,6 +102,9 @@ class Simulation {
   private readonly faults = new Set<FaultKind>();
   private readonly spares: NodeId[] = [];
   private initialMembers: NodeId[] = [];
+  private initialVoters: NodeId[] = [];
+  /** Commit durability is checked against the initial voters, so only until a membership change is proposed. */
+  private membershipChanged = false;
   private now = 0;
   private healed = false;
   private readonly faultTime: number;
@@ -98,22 +117,32 @@ class Simulation {
   private readonly voterCount: number;
   private readonly learnerCount: number;
   private readonly crashRate: number;
+  private readonly profile: SimProfile;
+  /** Chance that a leader is killed right after applying (stress, leader-churn). */
+  private readonly killAfterApply: number;
+  /** leader-churn: chance that a new leader loses power within a few message delays. */
+  private readonly dieYoung: number;
+  private readonly maxDowntime: number;
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new SeededRandom(opts.seed);
     const rng = this.rng;
     this.faultTime = opts.faultTime ?? 2500;
     this.livenessBound = opts.livenessBound ?? 4000;
-    const stress = opts.stress === true;
-    this.crashRate = stress ? 0.02 : 0.004;
-    this.voterCount = stress ? 5 : rng.pick([3, 5, 7]);
-    this.learnerCount = stress ? 0 : rng.nextInt(3);
+    this.profile = opts.profile ?? (opts.stress === true ? 'stress' : rng.chance(0.25) ? 'leader-churn' : 'mixed');
+    const focused = this.profile !== 'mixed';
+    this.crashRate = this.profile === 'stress' ? 0.02 : this.profile === 'leader-churn' ? 0.003 : 0.004;
+    this.killAfterApply = this.profile === 'stress' ? 0.3 : this.profile === 'leader-churn' ? 0.15 : 0;
+    this.dieYoung = this.profile === 'leader-churn' ? 0.8 : 0;
+    this.maxDowntime = this.profile === 'leader-churn' ? 150 : 300;
+    this.voterCount = focused ? 5 : rng.pick([3, 5, 7]);
+    this.learnerCount = focused ? 0 : rng.nextInt(3);
     this.electionTicks = 10;
     const mode = rng.nextInt(3);
     this.preVote = mode !== 1;
     this.checkQuorum = mode !== 2;
     // Sometimes one entry per message, which makes acknowledgements arrive entry by entry.
-    this.maxSizePerMsg = stress || rng.chance(0.4) ? 1 : 4096;
+    this.maxSizePerMsg = focused || rng.chance(0.4) ? 1 : 4096;
     this.pReady = 0.4 + rng.next() * 0.6;
     this.net = new SimNetwork(rng, {
       dropRate: rng.next() * 0.15,
@@ -126,10 +155,11 @@ class Simulation {
     const conf: ConfState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
     for (const id of [...voters, ...learners]) this.addNode(id, MemoryStorage.bootstrap(conf));
     this.initialMembers = [...voters, ...learners];
+    this.initialVoters = voters;
     for (let c = 0; c < 3; c++) {
       this.clients.push({ id: c, seq: 0, op: undefined, call: 0, attempt: 0, nodeId: undefined, retryAt: 0 });
     }
-    this.log(`seed ${opts.seed}: voters ${voters.join(',')} learners ${learners.join(',') || '-'} preVote ${this.preVote} checkQuorum ${this.checkQuorum} maxSizePerMsg ${this.maxSizePerMsg} drop ${this.net.faults.dropRate.toFixed(3)} dup ${this.net.faults.duplicateRate.toFixed(3)} delay<=${this.net.faults.maxDelay}`);
+    this.log(`seed ${opts.seed} (${this.profile}): voters ${voters.join(',')} learners ${learners.join(',') || '-'} preVote ${this.preVote} checkQuorum ${this.checkQuorum} maxSizePerMsg ${this.maxSizePerMsg} drop ${this.net.faults.dropRate.toFixed(3)} dup ${this.net.faults.duplicateRate.toFixed(3)} delay<=${this.net.faults.maxDelay}`);
   }
 
   private log(s: string): void {
@@ -140,7 +170,7 @@ class Simulation {
   private addNode(id: NodeId, storage: MemoryStorage): void {
     const sn: SimNode = {
       id, storage, node: undefined, sm: new RegisterMachine(), conf: storage.initialState().confState,
-      incarnation: 0, reads: [], decommissioned: false, downUntil: 0,
+      incarnation: 0, reads: [], decommissioned: false, downUntil: 0, crashAt: Infinity,
     };
     this.nodes.set(id, sn);
     this.start(sn);
@@ -151,6 +181,7 @@ class Simulation {
     sn.sm = RegisterMachine.restore(snap.data);
     sn.conf = snap.metadata.confState;
     sn.reads = [];
+    sn.crashAt = Infinity;
     sn.incarnation++;
     sn.node = new RaftNode({
       id: sn.id,
@@ -264,9 +295,9 @@ class Simulation {
       this.checker.resetApplied(sn.id, rd.snapshot.metadata.index);
     }
     for (const e of rd.committedEntries) this.apply(sn, e);
-    // Stress: kill a leader right after it applies, before its next messages leave (Figure 8's adversary).
-    const killLeader = this.opts.stress === true && !this.healed && node.raft.role === 'leader' &&
-      rd.committedEntries.length > 0 && this.rng.chance(0.3);
+    // Kill a leader right after it applies, before its next messages leave (Figure 8's adversary).
+    const killLeader = this.killAfterApply > 0 && !this.healed && node.raft.role === 'leader' &&
+      rd.committedEntries.length > 0 && this.rng.chance(this.killAfterApply);
     for (const rs of rd.readStates) {
       const [client, seq, attempt] = new TextDecoder().decode(rs.context).split(':').map(Number);
       const c = this.clients[client as number];
@@ -275,19 +306,21 @@ class Simulation {
       }
     }
     node.advance(rd);
-    if (rd.softState?.role === 'leader') this.log(`${sn.id} leads term ${node.raft.term}`);
+    if (rd.softState?.role === 'leader') {
+      this.log(`${sn.id} leads term ${node.raft.term}`);
+      // leader-churn: the term ends early, often with its first entries on a minority.
+      if (!this.healed && this.rng.chance(this.dieYoung)) {
+        sn.crashAt = this.rng.chance(0.7) ? this.now : this.now + 1 + this.rng.nextInt(3 * this.net.faults.maxDelay + 10);
+      }
+    }
     this.serveReads(sn);
     this.maybeCompact(sn);
-    if (killLeader) {
-      sn.node = undefined;
-      sn.downUntil = this.now + 20 + this.rng.nextInt(100);
-      this.faults.add('crash');
-      this.log(`${sn.id} (leader) crashes after applying`);
-    }
+    if (killLeader) this.crash(sn, this.now, 'loses power after applying');
+    else if (sn.crashAt <= this.now) this.crash(sn, this.now, 'loses power as it wins');
   }
 
   private apply(sn: SimNode, e: Entry): void {
-    this.checker.onApply(sn.id, e, sn.node!.raft.term);
+    if (this.checker.onApply(sn.id, e, sn.node!.raft.term) && !this.membershipChanged) this.checkDurable(e);
     if (e.type === 'conf-change') {
       let cc: ConfChange;
       try {
@@ -304,6 +337,18 @@ class Simulation {
     const result = sn.sm.apply(cmd);
     const c = this.clients[cmd.client];
     if (result && c && c.op && c.seq === cmd.seq && c.nodeId === sn.id) this.complete(c, result);
+  }
+
+  /** Every voter's persisted log, plus its in-memory log while it runs. */
+  private checkDurable(e: Entry): void {
+    const views = new Map<NodeId, LogView[]>();
+    for (const id of this.initialVoters) {
+      const sn = this.nodes.get(id)!;
+      const v = [persistedView(sn.storage)];
+      if (sn.node) v.push(memoryView(sn.node.raft.log));
+      views.set(id, v);
+    }
+    checkCommitDurable(e.index, e.term, this.initialVoters, views);
   }
 
   private serveReads(sn: SimNode): void {
@@ -400,13 +445,14 @@ class Simulation {
         this.log(`${sn.id} restarts`);
       }
     }
+    for (const sn of this.live()) if (this.now >= sn.crashAt) this.crash(sn, this.now - 1, 'loses power soon after election');
     if (rng.chance(this.crashRate)) this.crashOne();
     if (rng.chance(0.002)) this.partition();
     if (this.net.isPartitioned() && rng.chance(0.004)) {
       this.net.heal();
       this.log('partition healed');
     }
-    if (rng.chance(0.004)) this.changeMembership();
+    if (this.profile !== 'leader-churn' && rng.chance(0.004)) this.changeMembership();
     if (rng.chance(0.002)) this.transfer();
   }
 
@@ -414,10 +460,25 @@ class Simulation {
     const up = this.live();
     if (up.length === 0) return;
     const sn = this.rng.pick(up);
-    sn.node = undefined; // unpersisted Ready content is lost with the process
-    sn.downUntil = this.now + 20 + this.rng.nextInt(300);
+    if (this.profile === 'leader-churn') this.crash(sn, this.now - 1, 'loses power');
+    else this.crash(sn, Infinity, 'crashes');
+  }
+
+  /**
+   * The process dies: unpersisted Ready content is lost with it. On a power cut
+   * (`unsentSince` finite) so are its messages handed over since then, still in the send buffer.
+   */
+  private crash(sn: SimNode, unsentSince: number, what: string): void {
+    sn.node = undefined;
+    sn.crashAt = Infinity;
+    sn.downUntil = this.now + 20 + this.rng.nextInt(this.maxDowntime);
     this.faults.add('crash');
-    this.log(`${sn.id} crashes`);
+    let lost = 0;
+    if (Number.isFinite(unsentSince)) {
+      lost = this.net.powerCut(sn.id, unsentSince);
+      this.faults.add('power-cut');
+    }
+    this.log(`${sn.id}${lost > 0 ? ` ${what}, ${lost} unsent messages lost` : ` ${what}`}`);
   }
 
   private partition(): void {
@@ -477,6 +538,7 @@ class Simulation {
       };
     }
     if (!cc) return;
+    this.membershipChanged = true;
     try {
       l.node!.proposeConfChange(cc);
       this.faults.add(kind);
@@ -510,6 +572,7 @@ class Simulation {
       trace: this.trace,
       faults: this.faults,
       stats: { voters, learners, ops: this.history.length, applied: this.checker.appliedCount, time: this.now },
+      profile: this.profile,
     };
   }
 }
