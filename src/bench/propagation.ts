@@ -19,12 +19,12 @@ export class PropagationWatcher {
 
   constructor(private readonly cluster: string) {}
 
-  /** Subscribes to one board's broker; resolves once subscribed (or after 10 s, counted as not watching). */
+  /** Subscribes to one board's broker; resolves once subscribed (or after 30 s, counted as not watching). */
   watch(boardId: string, host: string, port: number): Promise<boolean> {
     return new Promise((resolve) => {
       const c = mqtt.connect({ host, port, protocolVersion: 4, clientId: `bench-${process.pid}-${boardId}`, reconnectPeriod: 1000, connectTimeout: 5000 });
       this.clients.set(boardId, c);
-      const timer = setTimeout(() => resolve(false), 10_000);
+      const timer = setTimeout(() => resolve(false), 30_000);
       c.on('connect', () => {
         c.subscribe(`raftlight/${this.cluster}/events`, { qos: 0 }, (err) => {
           clearTimeout(timer);
