@@ -56,6 +56,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether a TCP port is free on 127.0.0.1 right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768+): boards that start
+ * minutes after their ports were chosen (100-board installations) must not
+ * find them taken by some outbound connection in the meantime.
+ */
+export async function freePortOutsideEphemeral(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canBind(port)) return port;
+  }
+  return freePort();
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class Installation {
@@ -78,8 +100,19 @@ export class Installation {
       ...Array.from({ length: voters }, (_, i) => ({ id: `v${i + 1}`, role: 'voter' as const })),
       ...Array.from({ length: externals }, (_, i) => ({ id: `e${i + 1}`, role: 'external' as const })),
     ];
+    // bind(0) may hand the same port out twice in a row: keep the installation's ports distinct.
+    const taken = new Set([...this.boards.values()].flatMap((b) => [b.httpPort, b.mqttPort]));
+    const distinctPort = async (): Promise<number> => {
+      for (;;) {
+        const p = await freePortOutsideEphemeral();
+        if (!taken.has(p)) {
+          taken.add(p);
+          return p;
+        }
+      }
+    };
     for (const s of specs) {
-      const [httpPort, mqttPort] = [await freePort(), await freePort()];
+      const [httpPort, mqttPort] = [await distinctPort(), await distinctPort()];
       const dataDir = join(this.o.root, s.id);
       mkdirSync(dataDir, { recursive: true });
       const host = this.hostOf(s.id);

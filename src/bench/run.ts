@@ -14,6 +14,7 @@ import { compare, comparisonTable, figureRows, markdownTable, table, type Compar
 import { summarize, type RunFigures } from './summary.ts';
 import type { Workload } from './workload.ts';
 import { closeHttpClient } from './http-client.ts';
+import type { Installation } from './launcher.ts';
 
 export interface BenchOptions {
   boards: number;
@@ -48,6 +49,22 @@ export interface BenchResult {
   etcd?: RunFigures & { version: string };
   comparison?: Comparison[];
   faults: FaultEvent[];
+  /** Boards found dead at the end of the run (a crash, an OOM kill), with their last log lines. */
+  deaths: BoardDeath[];
+}
+
+export interface BoardDeath {
+  board: string;
+  exit: string;
+  logTail: string[];
+}
+
+function boardDeaths(inst: Installation): BoardDeath[] {
+  return [...inst.boards.values()].filter((b) => !inst.isRunning(b.id)).map((b) => ({
+    board: b.id,
+    exit: b.process ? `exit ${b.process.signalCode ?? b.process.exitCode}` : 'never started',
+    logTail: b.logTail.slice(-15),
+  }));
 }
 
 /** The per-board RSS goal the issue sets (the plots draw it). */
@@ -65,7 +82,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let netns: NetnsPlan | undefined;
   let limits: BoardLimits | undefined;
   const faults: FaultEvent[] = [];
-  const result: Partial<BenchResult> = { faults };
+  const deaths: BoardDeath[] = [];
+  const result: Partial<BenchResult> = { faults, deaths };
   try {
     if (o.netns) {
       netns = setupNetns(ids, o.netem);
@@ -84,6 +102,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       ...(netns ? { hostOf: netns.hostOf, wrap: netns.wrap } : {}),
       ...(limits ? { onSpawn: (id: string, child: { pid?: number | undefined }) => child.pid !== undefined && limits!.place(id, child.pid) } : {}),
     });
+    // Ctrl-C or SIGTERM: no board, namespace or temp directory is left behind.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      for (const b of rl.inst.boards.values()) b.process?.kill('SIGKILL');
+      netns?.teardown();
+      limits?.teardown();
+      rmSync(root, { recursive: true, force: true });
+      process.stderr.write(`\nbench: stopped by ${signal}; boards killed, partial results in ${o.out}\n`);
+      process.exit(130);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     let run: MeasuredRun;
     try {
       const partitioner = netns ? { how: 'link down', partition: netns.partition, heal: netns.heal } : freezePartitioner(rl.inst);
@@ -98,7 +127,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       await new Promise((r) => setTimeout(r, 1000));
     } finally {
       await rl.watcher.close();
+      deaths.push(...boardDeaths(rl.inst));
+      for (const d of deaths) log(`board ${d.board} was not running at the end (${d.exit}); last log lines:\n  ${d.logTail.join('\n  ')}`);
       await rl.inst.stopAll('SIGTERM');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
     result.raftlight = summarize(run, rl.watcher, rl.watched);
     if (limits) (result.raftlight as RunFigures & { oomKills?: Record<string, number> }).oomKills = limits.oomKills();
@@ -137,6 +170,7 @@ function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
   let md = `${o.boards} boards (${o.voters} voters, ${o.boards - o.voters} external), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}` +
     `${o.faults.length ? `, faults ${o.faults.join(',')}` : ''}${o.netns ? ', --netns' : ''}\n\n`;
   md += markdownTable(['raftlight', 'value'], figureRows(r.raftlight));
+  if (r.deaths.length) md += `\nBoards not running at the end: ${r.deaths.map((d) => `${d.board} (${d.exit})`).join(', ')}\n`;
   if (r.faults.length) md += '\n' + markdownTable(['t (s)', 'fault', 'action', 'boards', 'ms'], r.faults.map((f) => [f.t.toFixed(1), f.fault, f.action, f.boards.join(' '), f.ms === undefined ? '' : String(f.ms)]));
   if (r.etcd) md += `\n${r.etcd.version}, same workload:\n\n` + markdownTable(['etcd', 'value'], figureRows(r.etcd));
   if (r.comparison) {
