@@ -7,6 +7,10 @@ export interface ProcSample {
   rssBytes: number;
   /** Peak RSS so far (VmHWM). */
   hwmBytes: number;
+  /** Anonymous resident memory (heaps, WASM memory, buffers). */
+  anonBytes: number;
+  /** File-backed resident pages (the mapped executable): clean, reclaimable under memory pressure. */
+  fileBytes: number;
   /** utime + stime in seconds. */
   cpuSeconds: number;
 }
@@ -51,6 +55,8 @@ export function sampleProc(pid: number): ProcSample | null {
     return {
       rssBytes: parseStatusKb(status, 'VmRSS'),
       hwmBytes: parseStatusKb(status, 'VmHWM'),
+      anonBytes: parseStatusKb(status, 'RssAnon'),
+      fileBytes: parseStatusKb(status, 'RssFile'),
       cpuSeconds: parseStatTicks(stat) / clkTck(),
     };
   } catch {

@@ -19,6 +19,7 @@ export function figureRows(r: RunFigures): [string, string][] {
   const slope = [...r.boards].sort((a, b) => b.rssSlopeMiBPerHour - a.rssSlopeMiBPerHour)[0];
   rows.push(
     ['peak RSS, worst board (MiB)', worst ? `${f(worst.peakRssMiB)} (${worst.board})` : '-'],
+    ['peak anonymous RSS (RssAnon), worst board (MiB)', f(Math.max(0, ...r.boards.map((b) => b.peakAnonMiB)))],
     ['RSS idle / after load, mean per board (MiB)', `${f(r.meanIdleRssMiB)} / ${f(r.meanAfterLoadRssMiB)}`],
     ['RSS slope, 2nd half, steepest board (MiB/h)', slope ? `${f(slope.rssSlopeMiBPerHour, 2)} (${slope.board}, noise ±${f(slope.rssNoiseMiB, 2)} MiB)` : '-'],
     ['leader CPU mean / p99 (% of a core)', `${f(r.leaderCpuPct.mean)} / ${f(r.leaderCpuPct.p99)}`],

@@ -28,6 +28,8 @@ export interface BoardSample {
   appliedIndex: number;
   logEntries: number;
   walBytes: number;
+  anonMiB: number;
+  fileMiB: number;
 }
 
 export interface LeaderChange {
@@ -40,7 +42,7 @@ export interface LeaderChange {
 /** Cap: samples kept in memory; past it, every other one is dropped (halves resolution, keeps the shape). */
 export const MAX_SAMPLES_IN_MEMORY = 300_000;
 
-export const SAMPLE_HEADER = ['t', 'board', 'role', 'up', 'rssMiB', 'cpuPct', 'raftRole', 'term', 'leader', 'appliedIndex', 'logEntries', 'walBytes'];
+export const SAMPLE_HEADER = ['t', 'board', 'role', 'up', 'rssMiB', 'cpuPct', 'raftRole', 'term', 'leader', 'appliedIndex', 'logEntries', 'walBytes', 'anonMiB', 'fileMiB'];
 
 export function dirBytes(dir: string): number {
   let total = 0;
@@ -115,11 +117,13 @@ export class Sampler {
         raftRole: str(status?.raftRole), term: num(status?.term), leader: str(status?.leader), appliedIndex: num(status?.appliedIndex),
         logEntries: Number.isFinite(first) && Number.isFinite(last) ? Math.max(0, last - first + 1) : NaN,
         walBytes: dirBytes(join(b.dataDir, 'wal')),
+        anonMiB: proc ? proc.anonBytes / 1048576 : NaN,
+        fileMiB: proc ? proc.fileBytes / 1048576 : NaN,
       };
       return row;
     }));
     for (const r of rows) {
-      this.csv.row([r.t, r.board, r.role, r.up, r.rssMiB, r.cpuPct, r.raftRole, r.term, r.leader, r.appliedIndex, r.logEntries, r.walBytes]);
+      this.csv.row([r.t, r.board, r.role, r.up, r.rssMiB, r.cpuPct, r.raftRole, r.term, r.leader, r.appliedIndex, r.logEntries, r.walBytes, r.anonMiB, r.fileMiB]);
       this.samples.push(r);
     }
     if (this.samples.length > MAX_SAMPLES_IN_MEMORY) {

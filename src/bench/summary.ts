@@ -8,6 +8,8 @@ export interface BoardFigures {
   board: string;
   role: string;
   peakRssMiB: number;
+  /** Peak of the anonymous part of RSS (without the mapped executable's pages). */
+  peakAnonMiB: number;
   idleRssMiB: number;
   afterLoadRssMiB: number;
   meanCpuPct: number;
@@ -49,6 +51,7 @@ function boardFigures(samples: BoardSample[], board: string): BoardFigures {
     board,
     role: mine[0]?.role ?? samples.find((s) => s.board === board)?.role ?? '',
     peakRssMiB: round(Math.max(0, ...mine.map((s) => s.rssMiB))),
+    peakAnonMiB: round(Math.max(0, ...mine.map((s) => s.anonMiB).filter(Number.isFinite))),
     idleRssMiB: round(idle.length ? idle[idle.length - 1]!.rssMiB : mine[0]?.rssMiB ?? NaN),
     afterLoadRssMiB: round(mine.length ? mine[mine.length - 1]!.rssMiB : NaN),
     meanCpuPct: round(cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : NaN),

@@ -21,5 +21,6 @@ t.test('samples this very process, and null for a pid that does not exist', asyn
   t.ok(s!.rssBytes > 10 * 1048576, `rss ${s!.rssBytes}`);
   t.ok(s!.hwmBytes >= s!.rssBytes);
   t.ok(s!.cpuSeconds > 0);
+  t.ok(s!.anonBytes > 0 && s!.anonBytes <= s!.rssBytes);
   t.equal(sampleProc(2 ** 22 + 12345), null);
 });
