@@ -145,7 +145,10 @@ export class Sampler {
       }
     }
     if (leader === null) {
-      if (this.leaderlessSince === null) this.leaderlessSince = t;
+      // Leaderless only when voters answered and none leads: a status poll that
+      // timed out on a saturated machine is not an election.
+      const answered = rows.some((r) => r.role === 'voter' && r.raftRole !== '');
+      if (answered && this.leaderlessSince === null) this.leaderlessSince = t;
       return;
     }
     if (this.leaderlessSince !== null) {
