@@ -2,6 +2,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { ListenError } from '../transport/listen-error.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -17,14 +18,10 @@ export interface RunningHttp {
   close(): Promise<void>;
 }
 
-export class HttpListenError extends Error {
-  readonly code: string;
+/** The REST port could not be bound (PORT_IN_USE, LISTEN_FAILED). */
+export class HttpListenError extends ListenError {
   constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
-    const why = cause.code === 'EADDRINUSE' ? 'the port is already in use'
-      : cause.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
-      : cause.message;
-    super(`REST API cannot listen on ${host}:${port}: ${why}`);
-    this.code = cause.code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'LISTEN_FAILED';
+    super('REST API', host, port, cause);
   }
 }
 

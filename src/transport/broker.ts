@@ -3,6 +3,7 @@
 // It can also answer requests published under a command prefix (mqtt5/request-gateway.ts).
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { ListenError } from './listen-error.ts';
 import { Aedes, type Client } from 'aedes';
 import type { AedesLink } from './mqtt5/aedes-link.ts';
 import { composeHooks, type BrokerHooks } from './mqtt5/broker-hooks.ts';
@@ -54,14 +55,10 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
-export class BrokerListenError extends Error {
-  readonly code: string;
+/** The broker's port could not be bound (PORT_IN_USE, LISTEN_FAILED). */
+export class BrokerListenError extends ListenError {
   constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
-    const why = cause.code === 'EADDRINUSE' ? 'the port is already in use'
-      : cause.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)'
-      : cause.message;
-    super(`MQTT broker cannot listen on ${host}:${port}: ${why}`);
-    this.code = cause.code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'LISTEN_FAILED';
+    super('MQTT broker', host, port, cause);
   }
 }
 
