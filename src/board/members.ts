@@ -3,6 +3,7 @@
 // waiting for it. The state machine stores the addresses (they travel in
 // snapshots), so any future leader can reach every member.
 import type { NodeId } from '../raft/index.ts';
+import { addressesFromContext } from '../state/membership.ts';
 
 export interface MemberAddress {
   readonly host: string;
@@ -23,24 +24,16 @@ export function encodeMemberContext(c: MemberContext): string {
 
 /** Strict: anything unexpected yields an empty context rather than an exception. */
 export function decodeMemberContext(text: string | undefined): MemberContext {
-  const empty: MemberContext = { requestId: null, addresses: {} };
-  if (text === undefined || text.length === 0 || text.length > MAX_MEMBER_CONTEXT_CHARS) return empty;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return empty;
-  }
-  if (typeof v !== 'object' || v === null) return empty;
-  const o = v as { requestId?: unknown; addresses?: unknown };
-  const addresses: Record<NodeId, MemberAddress> = {};
-  if (typeof o.addresses === 'object' && o.addresses !== null) {
-    for (const [id, a] of Object.entries(o.addresses as Record<string, unknown>)) {
-      const addr = a as { host?: unknown; port?: unknown };
-      if (typeof addr?.host === 'string' && Number.isInteger(addr.port) && (addr.port as number) > 0 && (addr.port as number) < 65536) {
-        addresses[id] = { host: addr.host, port: addr.port as number };
-      }
+  // The addresses are read exactly as the state machine stores them.
+  const addresses = Object.fromEntries(addressesFromContext(text));
+  let requestId: string | null = null;
+  if (text !== undefined && text.length > 0 && text.length <= MAX_MEMBER_CONTEXT_CHARS) {
+    try {
+      const v = JSON.parse(text) as { requestId?: unknown } | null;
+      if (v !== null && typeof v === 'object' && typeof v.requestId === 'string') requestId = v.requestId;
+    } catch {
+      // Not JSON: no request id (and no addresses).
     }
   }
-  return { requestId: typeof o.requestId === 'string' ? o.requestId : null, addresses };
+  return { requestId, addresses };
 }
