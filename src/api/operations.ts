@@ -3,7 +3,7 @@
 // proposes a command through Raft or answers a query from the applied state.
 import { randomUUID } from 'node:crypto';
 import {
-  assertValid, encodeCommand, isObjectId, isObjectKind, isRequestId,
+  assertValid, isObjectId, isObjectKind, isRequestId,
   type Command, type ObjectCommand, type ObjectKind,
 } from '../model/index.ts';
 import type { ListQuery } from '../state/index.ts';
@@ -59,22 +59,15 @@ async function barrier(services: BoardServices, consistency: Consistency): Promi
 }
 
 export async function write(services: BoardServices, command: Command, requestId: unknown): Promise<ApiResult> {
-  let bytesChecked: Command;
   try {
     if (command.type === 'batch') {
       if (command.commands.length === 0) throw invalid('a batch needs at least one command');
       command.commands.forEach(checkCommand);
     } else checkCommand(command);
-    bytesChecked = command;
   } catch (err) {
     throw toApiError(err);
   }
-  const envelope = { requestId: requestIdOf(requestId), command: bytesChecked };
-  try {
-    encodeCommand(envelope); // size limit, before it reaches the log
-  } catch (err) {
-    throw new ApiError('PAYLOAD_TOO_LARGE', 413, (err as Error).message);
-  }
+  const envelope = { requestId: requestIdOf(requestId), command };
   const outcome = await services.propose(envelope);
   if (!outcome.ok) {
     const { code, message, ...rest } = outcome.error;

@@ -48,7 +48,6 @@ export function apiAuthHooks(o: ApiAuthOptions): Hooks {
         writers.add(client);
         return done(null, true);
       }
-      void username;
       return done(Object.assign(new Error('bad username or password'), { returnCode: 4 as const }), false);
     },
     authorizePublish(client, packet, callback) {

@@ -46,7 +46,12 @@ export function createServices(d: ServicesDeps): BoardServices {
     cluster: d.cluster,
     state: () => d.loop.state,
     propose(envelope: CommandEnvelope): Promise<Outcome> {
-      const data = encodeCommand(envelope);
+      let data: Uint8Array;
+      try {
+        data = encodeCommand(envelope); // the size limit is enforced here, before the log
+      } catch (err) {
+        return Promise.reject(new ApiError('PAYLOAD_TOO_LARGE', 413, (err as Error).message));
+      }
       const done = d.proposals.wait(envelope.requestId);
       try {
         d.loop.node.propose(data);

@@ -53,6 +53,12 @@ t.test('hostile input leaves every board up and the data intact', async (t) => {
   t.equal((missing.body.error as { code: string }).code, 'REFERENCE_MISSING');
   const huge = await post('/v1/areas', JSON.stringify({ id: 'big', name: 'x'.repeat(2 * 1024 * 1024), type: 'room', parent: null }));
   t.equal(huge.status, 413);
+  // Under the body cap but over the 64 KiB command limit: refused before it reaches the log.
+  const levels = Array.from({ length: 512 }, (_, i) => ({ zone: `zone-${String(i).padStart(4, '0')}`, level: 50 }));
+  const bigBatch = { commands: Array.from({ length: 4 }, (_, i) => ({ type: 'create', kind: 'scene', id: `s${i}`, value: { name: 'S', fadeSeconds: 1, levels } })) };
+  const tooLarge = await post('/v1/batch', JSON.stringify(bigBatch));
+  t.equal(tooLarge.status, 413, 'a command over the log entry limit is refused');
+  t.equal((tooLarge.body.error as { code: string }).code, 'PAYLOAD_TOO_LARGE');
   const badId = await inst.json(leader, '/v1/areas/..%2F..%2Fetc', {});
   t.equal(badId.status, 400);
   const unknownKind = await inst.json(leader, '/v1/lamps', {});
