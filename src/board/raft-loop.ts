@@ -110,7 +110,10 @@ export class RaftLoop {
     await storage.saveReady(rd.hardState ?? null, rd.entries, rd.mustSync);
     for (const m of rd.messages) transport.send(m);
     if (rd.snapshot) await this.restore(rd.snapshot);
-    for (const e of rd.committedEntries) this.apply(e);
+    // One SQLite transaction for the whole batch; each entry stays atomic on its own.
+    if (rd.committedEntries.length > 0) this.state.batch(() => {
+      for (const e of rd.committedEntries) this.apply(e);
+    });
     const applied = this.state.appliedIndex();
     for (const rs of rd.readStates) this.d.reads.readState(rs.context, rs.index, applied);
     this.d.reads.applied(applied);

@@ -22,6 +22,11 @@ export class SqlDatabase {
   /** Connection settings; not stored in the image, so re-applied after open and export. */
   applyPragmas(): void {
     this.db.run('PRAGMA foreign_keys = ON');
+    // The file lives in memory and durability comes from the Raft log and
+    // snapshots: a rollback journal in memory and no syncs keep ROLLBACK and
+    // savepoints working without file traffic through Emscripten's MEMFS.
+    this.db.run('PRAGMA journal_mode = MEMORY');
+    this.db.run('PRAGMA synchronous = OFF');
   }
 
   private statement(sql: string): Statement {

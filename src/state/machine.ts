@@ -40,6 +40,8 @@ export interface RestoreOptions {
 export class StateMachine {
   private closed = false;
   private applied: number;
+  /** Inside batch(): entries use savepoints within the batch's one transaction. */
+  private inBatch = false;
   // Fixed at creation and stored in the image, so every board prunes alike.
   private readonly maxRequests: number;
   private readonly maxChanges: number;
@@ -122,11 +124,11 @@ export class StateMachine {
     const commands = flattenCommand(envelope.command);
     let changes: Change[] = [];
     let outcome: Outcome;
-    this.db.exec('SAVEPOINT command');
+    this.db.run('SAVEPOINT command');
     let position = 0;
     try {
       for (; position < commands.length; position++) changes.push(applyObjectCommand(this.db, commands[position]!, index));
-      this.db.exec('RELEASE command');
+      this.db.run('RELEASE command');
       outcome = { ok: true, revision: index };
     } catch (e) {
       this.db.exec('ROLLBACK TO command');
@@ -152,17 +154,37 @@ export class StateMachine {
     this.db.run("UPDATE meta SET value = ? WHERE key = 'changes_floor'", [floor]);
   }
 
-  /** Runs `body` and records `index` as applied, in one transaction; any unexpected error undoes both. */
+  /**
+   * Applies several entries (the calls `body` makes) in one SQLite
+   * transaction: each entry is still all-or-nothing (a savepoint), but the
+   * pages they share are written once, not once per entry. If an entry fails
+   * unexpectedly, the entries before it stay applied and the error is rethrown.
+   */
+  batch<T>(body: () => T): T {
+    this.checkOpen();
+    if (this.inBatch) return body();
+    this.db.run('BEGIN');
+    this.inBatch = true;
+    try {
+      return body();
+    } finally {
+      this.inBatch = false;
+      this.db.run('COMMIT');
+    }
+  }
+
+  /** Runs `body` and records `index` as applied, atomically; any unexpected error undoes both. */
   private transaction<T>(index: number, body: () => T): T {
-    this.db.exec('BEGIN');
+    const [begin, commit, rollback] = this.inBatch ? ENTRY_SAVEPOINT : ENTRY_TRANSACTION;
+    this.db.run(begin); // cached statements: no SQL parsing per entry
     try {
       const result = body();
       this.db.run("UPDATE meta SET value = ? WHERE key = 'applied_index'", [index]);
-      this.db.exec('COMMIT');
+      this.db.run(commit);
       this.applied = index;
       return result;
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      this.db.exec(rollback);
       throw e;
     }
   }
@@ -225,6 +247,9 @@ export class StateMachine {
     if (this.closed) throw new StateMachineError('CLOSED', 'state machine is closed');
   }
 }
+
+const ENTRY_TRANSACTION = ['BEGIN', 'COMMIT', 'ROLLBACK'] as const;
+const ENTRY_SAVEPOINT = ['SAVEPOINT entry', 'RELEASE entry', 'ROLLBACK TO entry; RELEASE entry'] as const;
 
 function rejectionOf(e: unknown): ApplyError {
   if (e instanceof ApplyRejection) return e.error;
