@@ -124,28 +124,30 @@ export class StateMachine {
     const commands = flattenCommand(envelope.command);
     let changes: Change[] = [];
     let outcome: Outcome;
-    this.db.run('SAVEPOINT command');
     let position = 0;
     try {
       for (; position < commands.length; position++) changes.push(applyObjectCommand(this.db, commands[position]!, index));
-      this.db.run('RELEASE command');
       outcome = { ok: true, revision: index };
     } catch (e) {
-      this.db.exec('ROLLBACK TO command');
-      this.db.exec('RELEASE command');
+      // Undo every command of the entry; the outcome and the index are still recorded below.
+      this.db.run('ROLLBACK TO entry');
       const failed = commands[position];
       const context = failed === undefined ? {} : { commandIndex: position, kind: failed.kind, id: failed.id };
       outcome = { ok: false, error: { ...rejectionOf(e), ...context } };
       changes = [];
     }
     for (const c of changes) this.db.run('INSERT INTO changes (revision, kind, id, op) VALUES (?, ?, ?, ?)', [index, c.kind, c.id, c.op]);
-    if (changes.length > 0) this.pruneChanges();
     this.db.run('INSERT INTO requests (request_id, revision, outcome) VALUES (?, ?, ?)', [requestId, index, JSON.stringify(outcome)]);
-    this.db.run('DELETE FROM requests WHERE seq <= (SELECT max(seq) FROM requests) - ?', [this.maxRequests]);
+    // Pruning every PRUNE_EVERY indexes (the same ones on every board) instead of every entry:
+    // the windows hold up to PRUNE_EVERY entries more than their caps.
+    if (index % PRUNE_EVERY === 0) {
+      this.pruneChanges();
+      this.db.run('DELETE FROM requests WHERE seq <= (SELECT max(seq) FROM requests) - ?', [this.maxRequests]);
+    }
     return { index, requestId, outcome, duplicate: false, changes };
   }
 
-  /** Keeps the newest max_changes records, dropping whole revisions; remembers the newest dropped one. */
+  /** Keeps the newest max_changes records (pruned every PRUNE_EVERY indexes), dropping whole revisions; remembers the newest dropped one. */
   private pruneChanges(): void {
     const edge = this.db.one('SELECT revision FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ? ORDER BY seq DESC LIMIT 1', [this.maxChanges]);
     if (edge === null) return;
@@ -169,22 +171,25 @@ export class StateMachine {
       return body();
     } finally {
       this.inBatch = false;
+      // Entries inside the batch skip their own index update: one for the batch.
+      this.db.run("UPDATE meta SET value = ? WHERE key = 'applied_index'", [this.applied]);
       this.db.run('COMMIT');
     }
   }
 
   /** Runs `body` and records `index` as applied, atomically; any unexpected error undoes both. */
   private transaction<T>(index: number, body: () => T): T {
-    const [begin, commit, rollback] = this.inBatch ? ENTRY_SAVEPOINT : ENTRY_TRANSACTION;
-    this.db.run(begin); // cached statements: no SQL parsing per entry
+    // A savepoint outside a transaction begins one; its release commits. Cached
+    // statements: no SQL parsing per entry.
+    this.db.run('SAVEPOINT entry');
     try {
       const result = body();
-      this.db.run("UPDATE meta SET value = ? WHERE key = 'applied_index'", [index]);
-      this.db.run(commit);
+      if (!this.inBatch) this.db.run("UPDATE meta SET value = ? WHERE key = 'applied_index'", [index]);
+      this.db.run('RELEASE entry');
       this.applied = index;
       return result;
     } catch (e) {
-      this.db.exec(rollback);
+      this.db.exec('ROLLBACK TO entry; RELEASE entry');
       throw e;
     }
   }
@@ -248,8 +253,8 @@ export class StateMachine {
   }
 }
 
-const ENTRY_TRANSACTION = ['BEGIN', 'COMMIT', 'ROLLBACK'] as const;
-const ENTRY_SAVEPOINT = ['SAVEPOINT entry', 'RELEASE entry', 'ROLLBACK TO entry; RELEASE entry'] as const;
+/** Request ids and change records are pruned at every index divisible by this. */
+const PRUNE_EVERY = 64;
 
 function rejectionOf(e: unknown): ApplyError {
   if (e instanceof ApplyRejection) return e.error;

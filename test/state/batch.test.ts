@@ -95,10 +95,11 @@ t.test('exactly-once: a retried request returns the original result and applies 
 t.test('the request-id window is bounded and forgets the oldest first', async (t) => {
   const d = await Driver.create({ maxRequests: 3 });
   t.teardown(() => d.sm.close());
-  for (let i = 1; i <= 5; i++) d.send(create('area', `a${i}`, { name: `A${i}`, type: 'room' }), `r${i}`);
-  // r3..r5 remembered; r1 forgotten: its retry is applied again (and fails as ALREADY_EXISTS).
-  t.equal(d.send(create('area', 'a5', { name: 'A5', type: 'room' }), 'r5').duplicate, true);
-  const old = d.send(create('area', 'a1', { name: 'A1', type: 'room' }), 'r1');
+  // Pruning runs at every 64th index: at 64, r62..r64 stay remembered.
+  for (let i = 1; i <= 64; i++) d.send(create('area', `a${i}`, { name: `A${i}`, type: 'room' }), `r${i}`);
+  t.equal(d.send(create('area', 'a62', { name: 'A62', type: 'room' }), 'r62').duplicate, true);
+  // r61 forgotten: its retry is applied again (and fails as ALREADY_EXISTS).
+  const old = d.send(create('area', 'a61', { name: 'A61', type: 'room' }), 'r61');
   t.equal(old.duplicate, false);
   t.match(old.outcome, { ok: false, error: { code: 'ALREADY_EXISTS' } });
 });

@@ -122,12 +122,15 @@ t.test('changes since a revision, bounded log, COMPACTED', async (t) => {
   t.same(page2.changes.map((c) => c.revision), Array.from({ length: 40 }, (_, i) => i + 3));
   t.equal(page2.more, false);
   t.equal(page2.appliedIndex, 42);
-  for (let i = 40; i < 50; i++) d.ok(update('area', `room${i}`, { name: `R${i}!`, type: 'room', parent: 'hq' }));
-  // 307 records > 300: whole revisions pruned from the oldest: revision 1 and the batch at revision 2.
+  for (let i = 40; i < 61; i++) d.ok(update('area', `room${i}`, { name: `R${i}!`, type: 'room', parent: 'hq' }));
+  // Index 63, 318 records: over the cap, but pruning waits for an index divisible by 64.
+  t.equal(d.sm.changesSince(0).changes.length, 318);
+  d.ok(update('area', 'room61', { name: 'R61!', type: 'room', parent: 'hq' }));
+  // Index 64, 319 records > 300: whole revisions pruned from the oldest: revision 1 and the batch at revision 2.
   t.throws(() => d.sm.changesSince(1), { code: 'COMPACTED', message: /list the objects again/ });
   const rest = d.sm.changesSince(2);
-  t.equal(rest.changes.length, 50);
+  t.equal(rest.changes.length, 62);
   t.equal(rest.changes[0]!.revision, 3);
-  t.same(d.sm.changesSince(52), { changes: [], more: false, appliedIndex: 52 });
+  t.same(d.sm.changesSince(64), { changes: [], more: false, appliedIndex: 64 });
   t.throws(() => d.sm.changesSince(-1), { code: 'INVALID_QUERY' });
 });

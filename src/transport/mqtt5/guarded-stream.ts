@@ -63,7 +63,7 @@ export class GuardedStream extends Duplex {
   // aedes writes each packet in pieces (header, length, topic, payload) under cork();
   // handing them to the socket as one buffer makes one syscall instead of one per piece.
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this._write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), 'buffer', callback);
+    this._write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), 'binary', callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
