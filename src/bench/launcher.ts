@@ -34,6 +34,8 @@ export interface LauncherOptions {
   /** Extra flags for every board (tick length, snapshot size...). */
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Write a V8 CPU profile of every board into this folder, named <board>-<start>.cpuprofile. */
+  cpuProfileDir?: string;
   /** Log lines kept per board. */
   logTailLines?: number;
   /** Address a board listens on and advertises (default 127.0.0.1; the bench's --netns gives each board its own). */
@@ -122,6 +124,18 @@ export class Installation {
     for (const b of this.boards.values()) if (b.role === 'voter') this.start(b.id);
   }
 
+  private readonly starts = new Map<string, number>();
+
+  /** NODE_OPTIONS that make the board write its CPU profile under its own name (one file per start). */
+  private profileEnv(id: string): NodeJS.ProcessEnv {
+    const dir = this.o.cpuProfileDir;
+    if (dir === undefined) return {};
+    const n = (this.starts.get(id) ?? 0) + 1;
+    this.starts.set(id, n);
+    const base = this.o.env?.['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'] ?? '';
+    return { NODE_OPTIONS: `${base} --cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${id}-${n}.cpuprofile`.trim() };
+  }
+
   /** Starts (or restarts) a board; external boards join through the first voter. */
   start(id: string): LaunchedBoard {
     const b = this.get(id);
@@ -134,7 +148,7 @@ export class Installation {
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
       '--advertise-host', b.host, ...roleArgs, ...(this.o.extraArgs ?? [])];
     const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.command];
-    const child = spawn(command!, [...prefix, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env } });
+    const child = spawn(command!, [...prefix, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env, ...this.profileEnv(b.id) } });
     this.o.onSpawn?.(b.id, child);
     const keep = this.o.logTailLines ?? 40;
     let partial = '';

@@ -23,6 +23,8 @@ export interface RaftlightSetup {
   onSpawn?: (id: string, child: ChildProcess) => void;
   /** Environment added for every board (e.g. NODE_OPTIONS=--cpu-prof). */
   env?: NodeJS.ProcessEnv;
+  /** V8 CPU profile of every board into this folder (<board>-<start>.cpuprofile). */
+  cpuProfileDir?: string;
   log: (line: string) => void;
 }
 
@@ -57,6 +59,7 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
   const inst = new Installation({
     command: s.command, args: s.args, root: s.root, cluster: CLUSTER,
     extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
+    ...(s.cpuProfileDir !== undefined ? { cpuProfileDir: s.cpuProfileDir } : {}),
     ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
   });
   try {

@@ -98,7 +98,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const rl = await startRaftlight({
       command: o.command, args: o.args, root, voters: o.voters, externals: o.boards - o.voters, keys: o.keys, target: o.target,
       extraBoardArgs: o.extraBoardArgs, log,
-      ...(o.cpuProf ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(o.out, 'profiles')}` } } : {}),
+      ...(o.cpuProf ? { cpuProfileDir: join(o.out, 'profiles') } : {}),
       ...(netns ? { hostOf: netns.hostOf, wrap: netns.wrap } : {}),
       ...(limits ? { onSpawn: (id: string, child: { pid?: number | undefined }) => child.pid !== undefined && limits!.place(id, child.pid) } : {}),
     });

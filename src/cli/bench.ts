@@ -31,7 +31,7 @@ export const benchOptions: readonly OptionSpec[] = [
   { key: 'keys', flag: 'keys', kind: 'int', default: 256, help: 'writes cycle over this many areas (the database keeps its size)' },
   { key: 'idleLead', flag: 'idle-lead', kind: 'int', default: 5, help: 'seconds sampled before the workload (the idle baseline)' },
   { key: 'boardArgs', flag: 'board-args', kind: 'string', default: undefined, help: 'extra flags for every board, given with = : --board-args="--tick-ms 200 --heartbeat-ticks 2"' },
-  { key: 'cpuProf', flag: 'cpu-prof', kind: 'bool', default: false, help: 'V8 CPU profile of every board into <out>/profiles (summarize: npx tsx src/bench/cpu-profile.ts FILE)' },
+  { key: 'cpuProf', flag: 'cpu-prof', kind: 'bool', default: false, help: 'V8 CPU profile of every board into <out>/profiles/<board>-<start>.cpuprofile (summarize: npx tsx src/bench/cpu-profile.ts FILE)' },
   { key: 'quiet', flag: 'quiet', kind: 'bool', default: false, help: 'no progress output' },
 ];
 

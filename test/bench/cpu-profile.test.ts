@@ -17,3 +17,31 @@ t.test('self time per function from the sample stream', async (t) => {
   t.ok(Math.abs(r.idlePercent - 33.3) < 0.1);
   t.equal(hotFunctions({ nodes: [], startTime: 0, endTime: 0 }).functions.length, 0);
 });
+
+t.test('inclusive time: a function and its callees, idle left out, recursion counted once', async (t) => {
+  const frame = (functionName: string) => ({ functionName, url: '', lineNumber: 0 });
+  // root -> handle -> apply -> step ; handle -> send ; idle ; apply -> apply (recursion)
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)'), children: [2, 6] },
+      { id: 2, callFrame: frame('handle'), children: [3, 5] },
+      { id: 3, callFrame: frame('apply'), children: [4, 7] },
+      { id: 4, callFrame: frame('step') },
+      { id: 5, callFrame: frame('send') },
+      { id: 6, callFrame: frame('(idle)') },
+      { id: 7, callFrame: frame('apply') },
+    ],
+    startTime: 0, endTime: 10_000,
+    samples: [4, 4, 5, 6, 6, 7],
+    timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000],
+  };
+  const { inclusiveFunctions } = await import('../../src/bench/cpu-profile.ts');
+  const r = inclusiveFunctions(profile);
+  t.equal(r.busyMs, 4);
+  const share = new Map(r.functions.map((f) => [f.name.trim(), f.percent]));
+  t.equal(share.get('handle'), 100);
+  t.equal(share.get('apply'), 75, 'apply and its recursive call counted once per sample');
+  t.equal(share.get('step'), 50);
+  t.equal(share.get('send'), 25);
+  t.notOk(share.has('(idle)'));
+});
