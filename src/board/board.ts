@@ -117,6 +117,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       // entry, and a command is at most 64 KiB.
       maxSizePerMsg: 256 * 1024,
       applied: state.appliedIndex(),
+      // The leader's fsync overlaps its followers' (thesis §10.2.1): one disk write less per commit round.
+      parallelLeaderWrite: true,
     });
 
     // Certificates are read once at start; a missing file is a clear start-up error.

@@ -1,7 +1,9 @@
 // The Ready loop: the one place where the Raft core meets the disk, the
 // network and the state machine, in the order the core's contract requires:
+//   0. send the leader's early messages (its appends and heartbeats: the
+//      leader writes its log in parallel with replicating it);
 //   1. persist the snapshot, entries and hard state (fsync when asked);
-//   2. then send the messages (persist-before-send);
+//   2. then send the other messages (persist-before-send);
 //   3. install the snapshot into the state machine, apply committed entries;
 //   4. release reads whose index is applied;
 //   5. advance; then snapshot and compact when the policy says so.
@@ -106,6 +108,7 @@ export class RaftLoop {
   private async handle(rd: Ready): Promise<void> {
     const { storage, transport } = this.d;
     if (rd.softState) this.d.hooks.softStateChanged(rd.softState.leader, rd.softState.role);
+    for (const m of rd.earlyMessages) transport.send(m);
     if (rd.snapshot) await storage.installSnapshot(rd.snapshot);
     await storage.saveReady(rd.hardState ?? null, rd.entries, rd.mustSync);
     for (const m of rd.messages) transport.send(m);

@@ -45,6 +45,13 @@ export interface RaftConfig {
   readonly applied?: number;
   /** ReadIndex requests waiting for the leader's first commit in its term (cap). */
   readonly maxPendingReadIndex?: number;
+  /**
+   * The leader writes its log in parallel with replicating it (Raft thesis
+   * §10.2.1): its appends and heartbeats come in Ready.earlyMessages, which
+   * may be sent before the Ready is persisted, and the leader counts its own
+   * entries toward commit only after advance() says they are durable.
+   */
+  readonly parallelLeaderWrite?: boolean;
   /** TEST ONLY: see RaftBugs. */
   readonly bugs?: RaftBugs;
 }
@@ -61,6 +68,7 @@ export interface ResolvedConfig {
   readonly maxUncommittedEntriesSize: number;
   readonly maxCommittedSizePerReady: number;
   readonly maxPendingReadIndex: number;
+  readonly parallelLeaderWrite: boolean;
   readonly bugs: RaftBugs;
 }
 
@@ -106,6 +114,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
       c.maxCommittedSizePerReady ?? defaultConfig.maxCommittedSizePerReady,
     ),
     maxPendingReadIndex: positiveInt('maxPendingReadIndex', c.maxPendingReadIndex ?? defaultConfig.maxPendingReadIndex),
+    parallelLeaderWrite: c.parallelLeaderWrite ?? false,
     bugs: c.bugs ?? {},
   };
   if (r.heartbeatTicks < 1) throw new RaftError(RaftErrorCode.invalidConfig, 'heartbeatTicks must be at least 1');

@@ -22,6 +22,12 @@ export class RaftLog {
     return this.unstable.maybeFirstIndex() ?? this.storage.firstIndex();
   }
 
+  /** The last index the caller has reported persisted (below everything still unstable). */
+  lastStableIndex(): number {
+    if (this.unstable.snapshot) return 0;
+    return Math.min(this.lastIndex(), this.unstable.offset - 1);
+  }
+
   lastIndex(): number {
     return this.unstable.maybeLastIndex() ?? this.storage.lastIndex();
   }

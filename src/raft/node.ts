@@ -19,6 +19,8 @@ export interface SoftState {
  *    first one's index on) and `hardState`; fsync when `mustSync`;
  * 2. only then send `messages` (persist-before-send: a vote or an
  *    acknowledgement must never leave before what it promises is durable);
+ *    `earlyMessages` (parallelLeaderWrite: the leader's appends and
+ *    heartbeats) may be sent before step 1 or while it runs;
  * 3. install `snapshot` into the state machine, then apply
  *    `committedEntries` in order (call applyConfChange for conf-change entries);
  * 4. serve `readStates` once the state machine has applied `index`;
@@ -33,6 +35,8 @@ export interface Ready {
   readonly snapshot?: Snapshot;
   readonly committedEntries: readonly Entry[];
   readonly messages: readonly Message[];
+  /** May leave before this Ready is persisted; empty unless parallelLeaderWrite. */
+  readonly earlyMessages: readonly Message[];
   readonly readStates: readonly ReadState[];
   /** Term, vote or entries changed: write with fsync before sending. */
   readonly mustSync: boolean;
@@ -235,6 +239,7 @@ export class RaftNode {
     const softChanged = r.lead !== this.prevSoft.leader || r.role !== this.prevSoft.role;
     const entries = r.log.unstable.entries.slice();
     const snapshot = r.log.unstable.snapshot;
+    const [earlyMessages, messages] = this.splitEarly(r.msgs);
     const rd: Ready = {
       ...(softChanged ? { softState: { leader: r.lead, role: r.role } } : {}),
       ...(hardChanged ? { hardState: this.hardState() } : {}),
@@ -244,7 +249,8 @@ export class RaftNode {
         r.cfg.maxCommittedSizePerReady,
         r.cfg.bugs.applyBeforeCommit === true,
       ),
-      messages: r.msgs,
+      messages,
+      earlyMessages,
       readStates: r.readStates,
       mustSync: r.term !== h.term || r.vote !== h.vote || entries.length > 0 || snapshot !== undefined,
     };
@@ -252,6 +258,22 @@ export class RaftNode {
     r.readStates = [];
     this.outstanding = true;
     return rd;
+  }
+
+  /**
+   * With a parallel leader write, the leader's appends and heartbeats may leave
+   * before the Ready is persisted, but only once its term is durable (the last
+   * persisted hard state has it): entries of a term the leader could forget in a
+   * crash must never reach a follower. Their commit index counts only persisted
+   * entries (see Raft.persistedTo). Everything else keeps persist-before-send.
+   */
+  private splitEarly(msgs: Message[]): [Message[], Message[]] {
+    const r = this.raft;
+    if (!r.cfg.parallelLeaderWrite || r.role !== 'leader' || this.prevHard.term !== r.term) return [[], msgs];
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const m of msgs) (m.type === 'append' || m.type === 'heartbeat' ? early : late).push(m);
+    return [early, late];
   }
 
   /** The caller finished a Ready: its entries are durable and its committed entries applied. */
@@ -262,7 +284,10 @@ export class RaftNode {
     if (rd.softState) this.prevSoft = rd.softState;
     if (rd.hardState) this.prevHard = rd.hardState;
     const lastEntry = rd.entries[rd.entries.length - 1];
-    if (lastEntry) r.log.unstable.stableTo(lastEntry.index, lastEntry.term);
+    if (lastEntry) {
+      r.log.unstable.stableTo(lastEntry.index, lastEntry.term);
+      if (r.cfg.parallelLeaderWrite) r.persistedTo(lastEntry.index, lastEntry.term);
+    }
     if (rd.snapshot) {
       r.log.unstable.stableSnapTo(rd.snapshot.metadata.index);
       r.log.appliedTo(rd.snapshot.metadata.index);

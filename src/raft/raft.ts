@@ -90,9 +90,11 @@ export class Raft {
     this.leadTransferee = null;
     this.trk.resetVotes();
     const last = this.log.lastIndex();
+    // With a parallel leader write only what is already durable counts as our own match.
+    const ownMatch = this.cfg.parallelLeaderWrite ? this.log.lastStableIndex() : last;
     for (const [id, pr] of this.trk.progress) {
       pr.becomeProbe();
-      pr.match = id === this.id ? last : 0;
+      pr.match = id === this.id ? ownMatch : 0;
       pr.next = last + 1;
       pr.recentActive = false;
     }
@@ -326,11 +328,18 @@ export class Raft {
       ents[i] = { term: this.term, index: ++index, type: it.type, data: it.data };
     }
     const last = this.log.append(ents);
-    // The leader counts its own entries at once; it persists them before sending (thesis §10.2.1).
-    this.trk.progress.get(this.id)?.maybeUpdate(last);
+    // Persisting before sending, the leader may count its own entries at once; with a
+    // parallel write it counts them in persistedTo, once they are durable (thesis §10.2.1).
+    if (!this.cfg.parallelLeaderWrite) this.trk.progress.get(this.id)?.maybeUpdate(last);
     this.maybeCommit();
     this.needBroadcast = true;
     return true;
+  }
+
+  /** The caller persisted the log up to `index` (of `term`): a leader now counts it toward commit. */
+  persistedTo(index: number, term: number): void {
+    if (this.role !== 'leader' || this.log.term(index) !== term) return;
+    if (this.trk.progress.get(this.id)?.maybeUpdate(index)) this.maybeCommit();
   }
 
   reduceUncommittedSize(ents: readonly Entry[]): void {

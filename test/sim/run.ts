@@ -3,6 +3,7 @@
 // npm run sim -- --bug NAME    switch on a deliberately broken behaviour (test-only)
 // npm run sim -- --stress      bug-hunting profile (5 voters, one entry per append, frequent crashes)
 // npm run sim -- --profile P   force a profile: mixed, stress, leader-churn (default: the seed picks)
+// npm run sim -- --parallel-leader-write   leaders send appends before persisting them (the board's mode)
 import { runSimulation, type FaultKind, type SimProfile } from './simulation.ts';
 import type { RaftBugs } from '../../src/raft/config.ts';
 
@@ -15,6 +16,7 @@ const bugName = arg('bug');
 const bugs: RaftBugs | undefined = bugName ? { [bugName]: true } : undefined;
 const one = arg('seed');
 const stress = process.argv.includes('--stress');
+const parallelLeaderWrite = process.argv.includes('--parallel-leader-write');
 const profiles: readonly SimProfile[] = ['mixed', 'stress', 'leader-churn'];
 const profileArg = arg('profile');
 if (profileArg !== undefined && !profiles.includes(profileArg as SimProfile)) {
@@ -25,7 +27,7 @@ const profile = profileArg as SimProfile | undefined;
 const started = performance.now();
 
 if (one !== undefined) {
-  const r = runSimulation({ seed: Number(one), ...(bugs ? { bugs } : {}), stress, ...(profile ? { profile } : {}) });
+  const r = runSimulation({ seed: Number(one), ...(bugs ? { bugs } : {}), stress, parallelLeaderWrite, ...(profile ? { profile } : {}) });
   console.log(r.trace.join('\n'));
   console.log(`seed ${r.seed}: ${r.ok ? 'ok' : 'FAILED'} ops ${r.stats.ops} applied ${r.stats.applied} time ${r.stats.time}`);
   console.log(`faults: ${[...r.faults].sort().join(', ')}`);
@@ -40,7 +42,7 @@ if (one !== undefined) {
   let ops = 0;
   let failed = 0;
   for (let seed = from; seed < from + n; seed++) {
-    const r = runSimulation({ seed, ...(bugs ? { bugs } : {}), stress, ...(profile ? { profile } : {}) });
+    const r = runSimulation({ seed, ...(bugs ? { bugs } : {}), stress, parallelLeaderWrite, ...(profile ? { profile } : {}) });
     for (const f of r.faults) seen.set(f, (seen.get(f) ?? 0) + 1);
     ops += r.stats.ops;
     if (!r.ok) {

@@ -39,6 +39,27 @@ t.test('stress profile (5 voters, one entry per append, leaders killed after app
   t.pass('40 stress seeds passed');
 });
 
+t.test('parallel leader write: appends leave before the leader persists, leaders crash in between', async (t) => {
+  const n = Number(process.env['SIM_PARALLEL_SEEDS'] ?? 300);
+  let ops = 0;
+  for (let seed = 1; seed <= n; seed++) {
+    const r = runSimulation({ seed, parallelLeaderWrite: true });
+    ops += r.stats.ops;
+    if (!r.ok) {
+      t.fail(`seed ${seed} failed: ${r.failure}\n${r.trace.slice(-25).join('\n')}\nreplay: npm run sim -- --seed ${seed} --parallel-leader-write`);
+      return;
+    }
+  }
+  for (let seed = 1; seed <= 40; seed++) {
+    const r = runSimulation({ seed, stress: true, parallelLeaderWrite: true });
+    if (!r.ok) {
+      t.fail(`stress seed ${seed} failed: ${r.failure}\nreplay: npm run sim -- --seed ${seed} --stress --parallel-leader-write`);
+      return;
+    }
+  }
+  t.pass(`${n} seeds and 40 stress seeds passed, ${ops} client operations checked`);
+});
+
 t.test('a seed replays exactly', async (t) => {
   const a = runSimulation({ seed: 4242 });
   const b = runSimulation({ seed: 4242 });

@@ -27,6 +27,12 @@ export interface SimOptions {
   readonly stress?: boolean;
   /** Fault profile; by default the seed picks one (about one seed in four runs 'leader-churn'). */
   readonly profile?: SimProfile;
+  /**
+   * Leaders write their log in parallel with replicating it (the board's mode): their
+   * appends leave before the Ready is persisted, and some leaders crash right then,
+   * losing the entries they just sent.
+   */
+  readonly parallelLeaderWrite?: boolean;
 }
 
 /**
@@ -65,6 +71,8 @@ interface SimNode {
   downUntil: number;
   /** leader-churn: when this leader loses power (Infinity = not scheduled). */
   crashAt: number;
+  /** parallelLeaderWrite: a Ready whose early messages left and whose persisting is still under way. */
+  inflight: Ready | undefined;
 }
 
 interface Client {
@@ -170,7 +178,7 @@ class Simulation {
   private addNode(id: NodeId, storage: MemoryStorage): void {
     const sn: SimNode = {
       id, storage, node: undefined, sm: new RegisterMachine(), conf: storage.initialState().confState,
-      incarnation: 0, reads: [], decommissioned: false, downUntil: 0, crashAt: Infinity,
+      incarnation: 0, reads: [], decommissioned: false, downUntil: 0, crashAt: Infinity, inflight: undefined,
     };
     this.nodes.set(id, sn);
     this.start(sn);
@@ -194,6 +202,7 @@ class Simulation {
       maxSizePerMsg: this.maxSizePerMsg,
       maxInflightMsgs: 4,
       applied: snap.metadata.index,
+      parallelLeaderWrite: this.opts.parallelLeaderWrite === true,
       ...(this.opts.bugs ? { bugs: this.opts.bugs } : {}),
     });
     this.checker.resetApplied(sn.id, snap.metadata.index);
@@ -262,9 +271,34 @@ class Simulation {
     // Ready processing; sometimes delayed, which is what a crash can lose.
     for (const sn of this.nodes.values()) {
       if (!sn.node || sn.decommissioned) continue;
-      if (sn.node.hasReady() && (this.healed || this.rng.chance(this.pReady))) this.handleReady(sn, sn.node.ready());
+      if (sn.inflight) {
+        this.progressInflight(sn, sn.inflight);
+        continue;
+      }
+      if (sn.node.hasReady() && (this.healed || this.rng.chance(this.pReady))) {
+        const rd = sn.node.ready();
+        if (rd.earlyMessages.length === 0) {
+          this.handleReady(sn, rd);
+          continue;
+        }
+        // As on a board: the appends leave now, the fsync takes a while, and messages
+        // keep arriving (and are stepped) until the Ready is persisted.
+        for (const m of rd.earlyMessages) this.net.send(this.now, m);
+        sn.inflight = rd;
+      }
     }
     for (const sn of this.live()) this.checker.checkNode(sn.id, sn.node!.raft);
+  }
+
+  /** A Ready in flight finishes persisting, or (the adversary) its leader dies before its own fsync. */
+  private progressInflight(sn: SimNode, rd: Ready): void {
+    if (!this.healed && rd.entries.length > 0 && this.rng.chance(0.03)) {
+      this.crash(sn, Infinity, 'crashes after sending appends, before persisting them');
+      return;
+    }
+    if (!this.healed && !this.rng.chance(this.pReady)) return;
+    sn.inflight = undefined;
+    this.handleReady(sn, rd);
   }
 
   private handleReady(sn: SimNode, rd: Ready): void {
@@ -470,6 +504,7 @@ class Simulation {
    */
   private crash(sn: SimNode, unsentSince: number, what: string): void {
     sn.node = undefined;
+    sn.inflight = undefined;
     sn.crashAt = Infinity;
     sn.downUntil = this.now + 20 + this.rng.nextInt(this.maxDowntime);
     this.faults.add('crash');
