@@ -148,7 +148,11 @@ export class Installation {
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
       '--advertise-host', b.host, ...roleArgs, ...(this.o.extraArgs ?? [])];
     const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.command];
-    const child = spawn(command!, [...prefix, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env, ...this.profileEnv(b.id) } });
+    // stdin is a pipe only the bench holds: if the bench dies, the board sees it close and stops.
+    const child = spawn(command!, [...prefix, ...args], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...process.env, ...this.o.env, ...this.profileEnv(b.id), RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' },
+    });
     this.o.onSpawn?.(b.id, child);
     const keep = this.o.logTailLines ?? 40;
     let partial = '';

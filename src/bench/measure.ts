@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { CsvFile } from './csv.ts';
 import { Progress } from './progress.ts';
 import { Sampler, type BoardRef } from './sampler.ts';
-import { runWorkload, type WriteRecord, type Workload, type Writer } from './workload.ts';
+import { runWorkload, type Workload, type Writer } from './workload.ts';
+import { WriteLog } from './write-log.ts';
 
 export interface SystemUnderTest {
   /** "raftlight" or "etcd": prefixes the files of this run. */
@@ -16,8 +17,8 @@ export interface SystemUnderTest {
 export interface MeasuredRun {
   system: string;
   durationS: number;
-  /** Cap: one record per write; a run writes at most a few hundred thousand (30 min at 100/s is 180k). */
-  writes: WriteRecord[];
+  /** Every write of the run, compact (cap: MAX_RECORDED_WRITES). */
+  writes: WriteLog;
   sampler: Sampler;
   /** Epoch ms of t = 0 (the workload's start; samples before it have t < 0). */
   t0: number;
@@ -42,7 +43,7 @@ export async function measure(sut: SystemUnderTest, o: MeasureOptions): Promise<
   const t0 = Date.now() + o.idleLeadS * 1000;
   const sampler = new Sampler(sut.boards, join(o.out, `${sut.name}-samples.csv`), t0);
   const writesCsv = new CsvFile(join(o.out, `${sut.name}-writes.csv`), ['seq', 'startMs', 'sentAt', 'latencyMs', 'ok', 'revision', 'burst', 'error']);
-  const writes: WriteRecord[] = [];
+  const writes = new WriteLog();
   let okCount = 0;
   let errors = 0;
   sampler.start();

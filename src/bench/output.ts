@@ -32,8 +32,8 @@ export async function writePlots(out: string, system: string, run: MeasuredRun, 
     [`${system}-memory.svg`, memorySpec(perBoardRows(samples, 'rssMiB'), boards, goalMiB, `${system}: RSS per board over time (dashed: ${goalMiB} MiB goal)`)],
     [`${system}-cpu.svg`, seriesSpec(perBoardRows(samples, 'cpuPct'), 'cpuPct', 'CPU (% of a core)', `${system}: CPU per board`, boards)],
   ];
-  const latency: Record<string, number[]> = { [system]: run.writes.filter((w) => w.ok).map((w) => w.latencyMs) };
-  if (other) latency[other.system] = other.writes.filter((w) => w.ok).map((w) => w.latencyMs);
+  const latency: Record<string, number[]> = { [system]: run.writes.okLatencies() };
+  if (other) latency[other.system] = other.writes.okLatencies();
   const latencyName = other ? 'latency-compare.svg' : `${system}-latency.svg`;
   files.push([latencyName, cdfSpec(cdfRows(latency), `write latency (${other ? `${other.system} vs ${system}` : system})`, 'latency (ms, log scale)')]);
   if (system === 'raftlight') {

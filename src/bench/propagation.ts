@@ -2,18 +2,39 @@
 // a revision has propagated when every board has published its event.
 import mqtt, { type MqttClient } from 'mqtt';
 
-interface Arrival {
-  boards: number;
-  first: number;
-  last: number;
-}
+const CHUNK = 65_536;
+/** Cap: revisions tracked at once (10 bytes each); the oldest chunk is dropped first (a soak writes ~100/s: > 2 h). */
+export const MAX_TRACKED_REVISIONS = 16 * CHUNK;
 
-/** Cap: revisions tracked at once; the oldest are dropped first (a soak writes ~100/s, this holds > 1 h of them). */
-export const MAX_TRACKED_REVISIONS = 500_000;
+/** Per revision: how many boards published its event, and when the last one did (chunks of typed arrays). */
+class Arrivals {
+  private readonly chunks = new Map<number, { boards: Uint16Array; last: Float64Array }>();
+
+  add(revision: number, now: number): void {
+    const key = Math.floor(revision / CHUNK);
+    let c = this.chunks.get(key);
+    if (c === undefined) {
+      if (this.chunks.size >= MAX_TRACKED_REVISIONS / CHUNK) this.chunks.delete(Math.min(...this.chunks.keys()));
+      c = { boards: new Uint16Array(CHUNK), last: new Float64Array(CHUNK) };
+      this.chunks.set(key, c);
+    }
+    const i = revision % CHUNK;
+    if (c.boards[i]! < 0xffff) c.boards[i]!++;
+    c.last[i] = now;
+  }
+
+  boards(revision: number): number {
+    return this.chunks.get(Math.floor(revision / CHUNK))?.boards[revision % CHUNK] ?? 0;
+  }
+
+  last(revision: number): number {
+    return this.chunks.get(Math.floor(revision / CHUNK))?.last[revision % CHUNK] ?? 0;
+  }
+}
 
 export class PropagationWatcher {
   private readonly clients = new Map<string, MqttClient>();
-  private readonly arrivals = new Map<number, Arrival>();
+  private readonly arrivals = new Arrivals();
   private readonly seenBy = new Map<string, number>();
   malformed = 0;
 
@@ -49,28 +70,21 @@ export class PropagationWatcher {
       this.malformed++;
       return;
     }
-    this.seenBy.set(boardId, Math.max(this.seenBy.get(boardId) ?? 0, revision));
-    const a = this.arrivals.get(revision);
-    if (a) {
-      a.boards++;
-      a.last = now;
+    if (!Number.isSafeInteger(revision) || revision < 0) {
+      this.malformed++;
       return;
     }
-    if (this.arrivals.size >= MAX_TRACKED_REVISIONS) {
-      const oldest = this.arrivals.keys().next().value;
-      if (oldest !== undefined) this.arrivals.delete(oldest);
-    }
-    this.arrivals.set(revision, { boards: 1, first: now, last: now });
+    this.seenBy.set(boardId, Math.max(this.seenBy.get(boardId) ?? 0, revision));
+    this.arrivals.add(revision, now);
   }
 
   /** When the revision had reached `boards` boards (ms epoch), or null if it has not (yet). */
   completedAt(revision: number, boards: number): number | null {
-    const a = this.arrivals.get(revision);
-    return a && a.boards >= boards ? a.last : null;
+    return this.arrivals.boards(revision) >= boards ? this.arrivals.last(revision) : null;
   }
 
   arrivalsOf(revision: number): number {
-    return this.arrivals.get(revision)?.boards ?? 0;
+    return this.arrivals.boards(revision);
   }
 
   async close(): Promise<void> {

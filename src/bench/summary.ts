@@ -66,18 +66,26 @@ export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watche
   const samples = run.sampler.samples;
   const boardIds = [...new Set(samples.map((s) => s.board))];
   const boards = boardIds.map((b) => boardFigures(samples, b));
-  const ok = run.writes.filter((w) => w.ok);
-  const errors = run.writes.filter((w) => !w.ok);
+  const latencies: number[] = [];
+  const errorTexts = new Set<string>();
+  let errors = 0;
+  for (const w of run.writes) {
+    if (w.ok) latencies.push(w.latencyMs);
+    else {
+      errors++;
+      if (errorTexts.size < 5) errorTexts.add(w.error ?? 'error');
+    }
+  }
   const leaderCpu = samples.filter((s) => s.raftRole === 'leader' && s.t >= 0 && Number.isFinite(s.cpuPct)).map((s) => s.cpuPct);
   const figures: RunFigures = {
     system: run.system,
     durationS: run.durationS,
     writes: {
-      total: run.writes.length, ok: ok.length, errors: errors.length,
-      throughputPerS: round(ok.length / run.durationS, 1),
-      firstErrors: [...new Set(errors.map((e) => e.error ?? 'error'))].slice(0, 5),
+      total: run.writes.length, ok: latencies.length, errors,
+      throughputPerS: round(latencies.length / run.durationS, 1),
+      firstErrors: [...errorTexts],
     },
-    latencyMs: roundDist(distribution(ok.map((w) => w.latencyMs))),
+    latencyMs: roundDist(distribution(latencies)),
     boards,
     maxPeakRssMiB: round(Math.max(0, ...boards.map((b) => b.peakRssMiB))),
     meanIdleRssMiB: round(mean(boards.map((b) => b.idleRssMiB).filter(Number.isFinite))),
@@ -96,8 +104,8 @@ export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watche
     const fromSend: number[] = [];
     const fromAck: number[] = [];
     let incomplete = 0;
-    for (const w of ok) {
-      if (w.revision === null) continue;
+    for (const w of run.writes) {
+      if (!w.ok || w.revision === null) continue;
       const done = watcher.completedAt(w.revision, watched);
       if (done === null) {
         incomplete++;

@@ -20,6 +20,13 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // A supervisor that dies without a word (the bench, a test) must not leave the board
+    // running: with this set, the board stops when its stdin (the supervisor's pipe) closes.
+    if (process.env['RAFTLIGHT_STOP_ON_STDIN_CLOSE'] === '1') {
+      process.stdin.on('data', () => undefined);
+      process.stdin.once('close', () => stop('stdin closed'));
+      process.stdin.resume();
+    }
   });
   return 0;
 }
