@@ -6,7 +6,7 @@ const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '-'
 
 export function figureRows(r: RunFigures): [string, string][] {
   const rows: [string, string][] = [
-    ['writes ok / errors', `${r.writes.ok} / ${r.writes.errors}`],
+    ['writes ok / errors', `${r.writes.ok} / ${r.writes.errors}${r.writes.notRecorded > 0 ? ` (${r.writes.notRecorded} more not recorded: write log cap)` : ''}`],
     ['throughput (writes/s)', f(r.writes.throughputPerS)],
     ['latency p50 / p90 / p99 / max (ms)', `${f(r.latencyMs.p50)} / ${f(r.latencyMs.p90)} / ${f(r.latencyMs.p99)} / ${f(r.latencyMs.max)}`],
   ];

@@ -21,7 +21,8 @@ export interface BoardFigures {
 export interface RunFigures {
   system: string;
   durationS: number;
-  writes: { total: number; ok: number; errors: number; throughputPerS: number; firstErrors: string[] };
+  /** notRecorded: writes past the write log's cap (counted, not in the other figures). */
+  writes: { total: number; ok: number; errors: number; throughputPerS: number; firstErrors: string[]; notRecorded: number };
   latencyMs: Distribution;
   boards: BoardFigures[];
   maxPeakRssMiB: number;
@@ -84,6 +85,7 @@ export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watche
       total: run.writes.length, ok: latencies.length, errors,
       throughputPerS: round(latencies.length / run.durationS, 1),
       firstErrors: [...errorTexts],
+      notRecorded: run.writes.dropped,
     },
     latencyMs: roundDist(distribution(latencies)),
     boards,

@@ -5,7 +5,7 @@
 import type { WriteRecord } from './workload.ts';
 
 const CHUNK = 65_536;
-/** Cap: writes kept (~40 bytes each, ~80 MiB at the cap); a longer run stops recording with a note. */
+/** Cap: writes kept (~40 bytes each, ~80 MiB at the cap); later ones are only counted (summary: writes.notRecorded). */
 export const MAX_RECORDED_WRITES = 2_000_000;
 /** Cap: error texts kept (the rest are counted). */
 const MAX_ERROR_TEXTS = 100;

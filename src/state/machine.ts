@@ -138,16 +138,16 @@ export class StateMachine {
     }
     for (const c of changes) this.db.run('INSERT INTO changes (revision, kind, id, op) VALUES (?, ?, ?, ?)', [index, c.kind, c.id, c.op]);
     this.db.run('INSERT INTO requests (request_id, revision, outcome) VALUES (?, ?, ?)', [requestId, index, JSON.stringify(outcome)]);
-    // Pruning every PRUNE_EVERY indexes (the same ones on every board) instead of every entry:
-    // the windows hold up to PRUNE_EVERY entries more than their caps.
-    if (index % PRUNE_EVERY === 0) {
-      this.pruneChanges();
-      this.db.run('DELETE FROM requests WHERE seq <= (SELECT max(seq) FROM requests) - ?', [this.maxRequests]);
-    }
     return { index, requestId, outcome, duplicate: false, changes };
   }
 
-  /** Keeps the newest max_changes records (pruned every PRUNE_EVERY indexes), dropping whole revisions; remembers the newest dropped one. */
+  /** Keeps the newest max_requests request ids and max_changes change records. */
+  private prune(): void {
+    this.db.run('DELETE FROM requests WHERE seq <= (SELECT max(seq) FROM requests) - ?', [this.maxRequests]);
+    this.pruneChanges();
+  }
+
+  /** Keeps the newest max_changes records, dropping whole revisions; remembers the newest dropped one. */
   private pruneChanges(): void {
     const edge = this.db.one('SELECT revision FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ? ORDER BY seq DESC LIMIT 1', [this.maxChanges]);
     if (edge === null) return;
@@ -184,6 +184,9 @@ export class StateMachine {
     this.db.run('SAVEPOINT entry');
     try {
       const result = body();
+      // Every PRUNE_EVERY indexes (the same ones on every board, whatever the entry is),
+      // not every entry: the windows hold up to PRUNE_EVERY entries more than their caps.
+      if (index % PRUNE_EVERY === 0) this.prune();
       if (!this.inBatch) this.db.run("UPDATE meta SET value = ? WHERE key = 'applied_index'", [index]);
       this.db.run('RELEASE entry');
       this.applied = index;

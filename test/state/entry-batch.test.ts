@@ -52,3 +52,15 @@ t.test('an export after a batch holds every entry of it', async (t) => {
   t.equal(copy.appliedIndex(), house().length);
   t.same(copy.counts(), d.sm.counts());
 });
+
+t.test('the windows are pruned at every 64th index whatever entry lands there (here a no-op)', async (t) => {
+  const d = await Driver.create({ maxRequests: 3 });
+  t.teardown(() => d.sm.close());
+  for (let i = 1; i <= 63; i++) d.send(create('area', `a${i}`, { name: `A${i}`, type: 'room' }), `r${i}`);
+  d.sm.applyNoop(64);
+  // At index 64 the newest 3 request ids (r61..r63) stay; r60 is forgotten and its retry applied again.
+  t.equal(d.send(create('area', 'a61', { name: 'A61', type: 'room' }), 'r61').duplicate, true);
+  const old = d.send(create('area', 'a60', { name: 'A60', type: 'room' }), 'r60');
+  t.equal(old.duplicate, false);
+  t.match(old.outcome, { ok: false, error: { code: 'ALREADY_EXISTS' } });
+});
