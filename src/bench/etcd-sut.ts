@@ -4,7 +4,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, sleep } from './launcher.ts';
+import { watchEtcdMember } from './etcd-watch.ts';
 import { getJson, httpRequest } from './http-client.ts';
+import { PropagationWatcher } from './propagation.ts';
 import type { SystemUnderTest } from './measure.ts';
 import type { BoardRef } from './sampler.ts';
 import { areaBody, type WriteOutcome } from './workload.ts';
@@ -16,6 +18,9 @@ export class EtcdUnavailableError extends Error {
 export interface EtcdCluster {
   version: string;
   sut: SystemUnderTest;
+  /** One watch per member on the benchmark's keys: the propagation delay, and the same observer load raftlight carries. */
+  watcher: PropagationWatcher;
+  watched: number;
   stop(): Promise<void>;
 }
 
@@ -81,7 +86,11 @@ export async function startEtcd(root: string, members: number, keys: number, log
       const r = await put(`bench-${k}`, areaBody(k));
       if (!r.ok) throw new Error(`seeding etcd failed: ${r.error}`);
     }
-    log(`etcd ${version}: ${members} members up, seeded ${keys} keys`);
+    const watcher = new PropagationWatcher('etcd');
+    const created = await Promise.all(specs.map((s) => watchEtcdMember(watcher, s.name, `http://127.0.0.1:${s.client}`, 'bench-')));
+    const watched = created.filter(Boolean).length;
+    if (watched < specs.length) log(`warning: only ${watched}/${specs.length} etcd members could be watched`);
+    log(`etcd ${version}: ${members} members up, seeded ${keys} keys, ${watched} watches`);
     const boards = (): BoardRef[] => specs.map((s) => ({
       id: s.name, role: 'voter', url: `http://127.0.0.1:${s.client}`, dataDir: join(s.dir, 'member'),
       pid: () => {
@@ -89,7 +98,7 @@ export async function startEtcd(root: string, members: number, keys: number, log
         return p && p.exitCode === null && p.signalCode === null ? p.pid ?? null : null;
       },
     }));
-    return { version, stop, sut: { name: 'etcd', boards, writer: (seq) => put(`bench-${seq % keys}`, areaBody(seq)) } };
+    return { version, stop, watcher, watched, sut: { name: 'etcd', boards, writer: (seq) => put(`bench-${seq % keys}`, areaBody(seq)) } };
   } catch (err) {
     await stop();
     throw err;

@@ -1,5 +1,6 @@
-// Propagation delay: one MQTT subscription per board to raftlight/<cluster>/events;
-// a revision has propagated when every board has published its event.
+// Propagation delay: one subscription per board (raftlight: MQTT on
+// raftlight/<cluster>/events; etcd: a watch per member, see etcd-watch.ts);
+// a revision has propagated when every board has reported it.
 import mqtt, { type MqttClient } from 'mqtt';
 
 const CHUNK = 65_536;
@@ -34,6 +35,7 @@ class Arrivals {
 
 export class PropagationWatcher {
   private readonly clients = new Map<string, MqttClient>();
+  private readonly closers: (() => Promise<void>)[] = [];
   private readonly arrivals = new Arrivals();
   private readonly seenBy = new Map<string, number>();
   malformed = 0;
@@ -74,8 +76,18 @@ export class PropagationWatcher {
       this.malformed++;
       return;
     }
+    this.record(boardId, revision, now);
+  }
+
+  /** One board reported a revision (each board reports each revision once). */
+  record(boardId: string, revision: number, now = Date.now()): void {
     this.seenBy.set(boardId, Math.max(this.seenBy.get(boardId) ?? 0, revision));
     this.arrivals.add(revision, now);
+  }
+
+  /** A source other than MQTT (an etcd watch) registers how to close it. */
+  onClose(closer: () => Promise<void>): void {
+    this.closers.push(closer);
   }
 
   /** When the revision had reached `boards` boards (ms epoch), or null if it has not (yet). */
@@ -88,7 +100,10 @@ export class PropagationWatcher {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => new Promise<void>((r) => c.end(true, {}, () => r()))));
+    await Promise.all([
+      ...[...this.clients.values()].map((c) => new Promise<void>((r) => c.end(true, {}, () => r()))),
+      ...this.closers.splice(0).map((close) => close()),
+    ]);
     this.clients.clear();
   }
 }

@@ -52,6 +52,10 @@ export function compare(a: RunFigures, b: RunFigures): Comparison[] {
     row('latency p90 (ms)', a.latencyMs.p90, b.latencyMs.p90),
     row('latency p99 (ms)', a.latencyMs.p99, b.latencyMs.p99, '<= 0.7 (burst)'),
     row('latency max (ms)', a.latencyMs.max, b.latencyMs.max),
+    ...(a.propagation && b.propagation ? [
+      row('applied on every member p50 (ms from send)', a.propagation.fromSendMs.p50, b.propagation.fromSendMs.p50),
+      row('applied on every member p99 (ms from send)', a.propagation.fromSendMs.p99, b.propagation.fromSendMs.p99),
+    ] : []),
     row('RSS idle, mean per member (MiB)', a.meanIdleRssMiB, b.meanIdleRssMiB),
     row('RSS after load, mean per member (MiB)', a.meanAfterLoadRssMiB, b.meanAfterLoadRssMiB),
     row('peak RSS, worst member (MiB)', a.maxPeakRssMiB, b.maxPeakRssMiB),

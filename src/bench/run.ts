@@ -144,11 +144,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       let erun: MeasuredRun;
       try {
         erun = await measure(etcd.sut, { out: o.out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet });
+        await new Promise((r) => setTimeout(r, 1000));
       } finally {
+        await etcd.watcher.close();
         await etcd.stop();
       }
-      result.etcd = { ...summarize(erun), version: etcd.version };
-      await writePlots(o.out, 'etcd', erun, undefined, undefined, RSS_GOAL_MIB, run);
+      result.etcd = { ...summarize(erun, etcd.watcher, etcd.watched), version: etcd.version };
+      await writePlots(o.out, 'etcd', erun, etcd.watcher, etcd.watched, RSS_GOAL_MIB, run);
       result.comparison = compare(result.raftlight, result.etcd);
       print(`\nraftlight vs ${etcd.version} (${o.voters} members each, same workload, same machine)\n`);
       print(comparisonTable(result.comparison));
