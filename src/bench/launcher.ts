@@ -126,14 +126,20 @@ export class Installation {
 
   private readonly starts = new Map<string, number>();
 
-  /** NODE_OPTIONS that make the board write its CPU profile under its own name (one file per start). */
-  private profileEnv(id: string): NodeJS.ProcessEnv {
+  /**
+   * Flags that make the board write its CPU profile under its own name (one
+   * file per start): in NODE_OPTIONS for the image, on the command line when
+   * the board runs from sources (Node 20 refuses --cpu-prof in NODE_OPTIONS).
+   */
+  private profileFlags(id: string): { env: NodeJS.ProcessEnv; nodeArgs: string[] } {
     const dir = this.o.cpuProfileDir;
-    if (dir === undefined) return {};
+    if (dir === undefined) return { env: {}, nodeArgs: [] };
     const n = (this.starts.get(id) ?? 0) + 1;
     this.starts.set(id, n);
+    const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}-${n}.cpuprofile`];
+    if (this.o.args.length > 0) return { env: {}, nodeArgs: flags };
     const base = this.o.env?.['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'] ?? '';
-    return { NODE_OPTIONS: `${base} --cpu-prof --cpu-prof-dir=${dir} --cpu-prof-name=${id}-${n}.cpuprofile`.trim() };
+    return { env: { NODE_OPTIONS: `${base} ${flags.join(' ')}`.trim() }, nodeArgs: [] };
   }
 
   /** Starts (or restarts) a board; external boards join through the first voter. */
@@ -148,10 +154,11 @@ export class Installation {
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
       '--advertise-host', b.host, ...roleArgs, ...(this.o.extraArgs ?? [])];
     const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.command];
+    const profile = this.profileFlags(b.id);
     // stdin is a pipe only the bench holds: if the bench dies, the board sees it close and stops.
-    const child = spawn(command!, [...prefix, ...args], {
+    const child = spawn(command!, [...prefix, ...profile.nodeArgs, ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
-      env: { ...process.env, ...this.o.env, ...this.profileEnv(b.id), RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' },
+      env: { ...process.env, ...this.o.env, ...profile.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' },
     });
     this.o.onSpawn?.(b.id, child);
     const keep = this.o.logTailLines ?? 40;
