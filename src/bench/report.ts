@@ -23,6 +23,7 @@ export function figureRows(r: RunFigures): [string, string][] {
     ['RSS idle / after load, mean per board (MiB)', `${f(r.meanIdleRssMiB)} / ${f(r.meanAfterLoadRssMiB)}`],
     ['RSS slope, 2nd half, steepest board (MiB/h)', slope ? `${f(slope.rssSlopeMiBPerHour, 2)} (${slope.board}, noise ±${f(slope.rssNoiseMiB, 2)} MiB)` : '-'],
     ['leader CPU mean / p99 (% of a core)', `${f(r.leaderCpuPct.mean)} / ${f(r.leaderCpuPct.p99)}`],
+    ['CPU per write per board (ms)', f(r.cpuMsPerWritePerBoard, 3)],
     ['leader changes / leaderless periods (s)', `${r.elections.leaderChanges} / ${r.elections.leaderlessPeriodsS.join(', ') || 'none'}`],
     ['Raft log max entries / WAL max bytes', `${r.log.maxEntries} / ${r.log.maxWalBytes}`],
   );
@@ -56,6 +57,7 @@ export function compare(a: RunFigures, b: RunFigures): Comparison[] {
       row('applied on every member p50 (ms from send)', a.propagation.fromSendMs.p50, b.propagation.fromSendMs.p50),
       row('applied on every member p99 (ms from send)', a.propagation.fromSendMs.p99, b.propagation.fromSendMs.p99),
     ] : []),
+    row('CPU per write per member (ms)', a.cpuMsPerWritePerBoard, b.cpuMsPerWritePerBoard),
     row('RSS idle, mean per member (MiB)', a.meanIdleRssMiB, b.meanIdleRssMiB),
     row('RSS after load, mean per member (MiB)', a.meanAfterLoadRssMiB, b.meanAfterLoadRssMiB),
     row('peak RSS, worst member (MiB)', a.maxPeakRssMiB, b.maxPeakRssMiB),

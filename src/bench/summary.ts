@@ -32,6 +32,11 @@ export interface RunFigures {
   leaderCpuPct: Distribution;
   elections: { leaderChanges: number; leaderlessPeriodsS: number[] };
   log: { maxEntries: number; maxWalBytes: number };
+  /**
+   * CPU per successful write per board (ms): each board's mean CPU over the
+   * workload's samples, summed, over boards and throughput. NaN without writes.
+   */
+  cpuMsPerWritePerBoard: number;
   propagation?: {
     boards: number;
     complete: number;
@@ -101,6 +106,7 @@ export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watche
       maxEntries: Math.max(0, ...samples.map((s) => s.logEntries).filter(Number.isFinite)),
       maxWalBytes: Math.max(0, ...samples.map((s) => s.walBytes).filter(Number.isFinite)),
     },
+    cpuMsPerWritePerBoard: cpuPerWrite(samples, boardIds, run.durationS, latencies.length / run.durationS),
   };
   if (watcher && watched !== undefined) {
     const fromSend: number[] = [];
@@ -122,6 +128,14 @@ export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watche
     };
   }
   return figures;
+}
+
+/** See RunFigures.cpuMsPerWritePerBoard. */
+export function cpuPerWrite(samples: readonly BoardSample[], boardIds: readonly string[], durationS: number, writesPerS: number): number {
+  if (!(writesPerS > 0) || boardIds.length === 0) return NaN;
+  let cpuPct = 0;
+  for (const b of boardIds) cpuPct += mean(samples.filter((s) => s.board === b && s.t >= 0 && s.t <= durationS && Number.isFinite(s.cpuPct)).map((s) => s.cpuPct)) || 0;
+  return round((cpuPct / 100 / boardIds.length / writesPerS) * 1000, 3);
 }
 
 function roundDist(d: Distribution): Distribution {
