@@ -1,7 +1,6 @@
 // `raftlight bench`: start the installation, measure, optionally do the same
 // against etcd, write the results folder, print the tables.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupBoardLimits, type BoardLimits } from './cgroup.ts';
 import { startEtcd } from './etcd-sut.ts';
@@ -10,6 +9,7 @@ import { measure, type MeasuredRun } from './measure.ts';
 import { setupNetns, type NetnsPlan } from './netns.ts';
 import { writePlots } from './output.ts';
 import { startRaftlight } from './raftlight-sut.ts';
+import { makeRunRoot, removeStaleRoots } from './stale-roots.ts';
 import { compare, comparisonTable, figureRows, markdownTable, table, type Comparison } from './report.ts';
 import { summarize, type RunFigures } from './summary.ts';
 import type { Workload } from './workload.ts';
@@ -77,7 +77,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (!o.quiet) process.stderr.write(`bench: ${line}\n`);
   };
   const target = JSON.parse(readFileSync(o.targetFile, 'utf8')) as { budgets?: { memoryLimitMiB?: number } };
-  const root = mkdtempSync(join(tmpdir(), 'raftlight-bench-'));
+  const stale = removeStaleRoots();
+  if (stale.length) log(`removed ${stale.length} data folder(s) of benches that were killed: ${stale.join(', ')}`);
+  const root = makeRunRoot();
   const ids = [...Array.from({ length: o.voters }, (_, i) => `v${i + 1}`), ...Array.from({ length: o.boards - o.voters }, (_, i) => `e${i + 1}`)];
   let netns: NetnsPlan | undefined;
   let limits: BoardLimits | undefined;
