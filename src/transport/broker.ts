@@ -4,6 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { ListenError } from './listen-error.ts';
+import './mqtt-packet-numbers.ts';
 import { Aedes, type Client } from 'aedes';
 import type { AedesLink } from './mqtt5/aedes-link.ts';
 import { composeHooks, type BrokerHooks } from './mqtt5/broker-hooks.ts';
