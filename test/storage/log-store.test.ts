@@ -59,3 +59,18 @@ t.test('snapshots: applySnapshot resets, createSnapshot records, loader serves b
   t.throws(() => s.applySnapshot({ index: 30, term: 4, confState: emptyConfState }), { code: 'LOG_INVALID_APPEND' });
   t.throws(() => new LogStore({ snapshot: { index: 2, term: 1, confState: emptyConfState } }).snapshot(), { code: 'RAFT_SNAPSHOT_UNAVAILABLE' });
 });
+
+t.test('appended entries keep their bytes in one buffer of their own, not views of what they came in', async (t) => {
+  // Three entries that are small views of one large buffer (a pool slab, a received packet).
+  const big = new Uint8Array(8192).fill(7);
+  const views = [big.subarray(100, 103), big.subarray(200, 200), big.subarray(300, 305)];
+  const s = new LogStore();
+  s.append(views.map((data, i) => ({ term: 1, index: i + 1, type: 'normal' as const, data })));
+  const stored = s.entries(1, 4, 1e9);
+  t.same(stored.map((e) => [...e.data]), [[7, 7, 7], [], [7, 7, 7, 7, 7]], 'same bytes');
+  t.ok(stored.every((e) => e.data.buffer === stored[0]!.data.buffer), 'one shared buffer per append');
+  t.equal(stored[0]!.data.buffer.byteLength, 8, 'exactly the 8 bytes of data, not the 8 KiB they were cut from');
+  big.fill(0);
+  t.same([...stored[2]!.data], [7, 7, 7, 7, 7], 'a copy: later writes to the source do not reach the log');
+  t.same(s.size(), { entries: 3, bytes: stored.reduce((n, e) => n + entrySize(e), 0) });
+});
