@@ -5,19 +5,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isRunning } from '../storage/data-dir-lock.ts';
 
 export const ROOT_PREFIX = 'raftlight-bench-';
 const PID_FILE = 'bench.pid';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes bench directories under `parent` whose bench process no longer runs; returns their names. */
 export function removeStaleRoots(parent = tmpdir()): string[] {
@@ -35,7 +26,7 @@ export function removeStaleRoots(parent = tmpdir()): string[] {
     } catch {
       continue; // no pid file: a run of an older version, or one being created right now
     }
-    if (!Number.isSafeInteger(pid) || pid <= 0 || alive(pid)) continue;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isRunning(pid)) continue;
     rmSync(join(parent, name), { recursive: true, force: true });
     removed.push(name);
   }
