@@ -26,6 +26,7 @@ import { StatePublisher } from './publisher.ts';
 import { RaftLoop, restoreState } from './raft-loop.ts';
 import { createServices } from './services.ts';
 import { ProposalWaiters, ReadWaiters } from './waiters.ts';
+import { ReadContexts } from './read-context.ts';
 import { apiAuthHooks, isWriter } from './api-auth.ts';
 import { readFileSync } from 'node:fs';
 import type { Client } from 'aedes';
@@ -170,7 +171,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
 
     const publisher = new StatePublisher(broker.aedes, config.cluster, log);
     const proposals = new ProposalWaiters(REQUEST_TIMEOUT_MS);
-    const reads = new ReadWaiters(REQUEST_TIMEOUT_MS);
+    const reads = new ReadWaiters(REQUEST_TIMEOUT_MS, new ReadContexts(config.id));
     let failWith: (err: Error) => void = () => {};
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
     let leader: string | null = null;
