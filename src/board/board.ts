@@ -164,6 +164,9 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       memberSecret: config.memberSecret,
       aedes: broker.aedes,
       peers,
+      // A link silent for one election timeout is dead: close it and dial again (after a partition
+      // heals, the board is back in the cluster within about one election timeout).
+      limits: { deadLinkMs: config.electionTicks * config.tickMs, connectTimeoutMs: config.electionTicks * config.tickMs },
       ...(tlsFiles ? { tls: { ca: tlsFiles.ca } } : {}),
       log: (e) => log.debug('transport', { code: e.code, peer: e.peer, detail: e.detail }),
     });
