@@ -196,7 +196,10 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         },
         restored: (sm) => publisher.resync(sm),
         softStateChanged: (l, r) => {
-          if (l !== leader) log.info('leader changed', { leader: l, role: r, term: node.status().term });
+          if (l !== leader) {
+            log.info('leader changed', { leader: l, role: r, term: node.status().term });
+            if (leader !== null) reads.failUnanswered(new ApiError('NO_LEADER', 503, 'the leader changed while this read waited for it; retry'));
+          }
           leader = l;
           publishStatus();
         },

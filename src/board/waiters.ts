@@ -159,6 +159,19 @@ export class ReadWaiters {
     }
   }
 
+  /**
+   * The leader changed: reads still waiting for their read index were asked of
+   * a leader that is gone (which forgets them), so they fail now instead of
+   * timing out. Reads that have their index stay valid and complete.
+   */
+  failUnanswered(err: Error): void {
+    for (const [key, w] of this.byContext) {
+      clearTimeout(w.timer);
+      w.reject(err);
+      this.byContext.delete(key);
+    }
+  }
+
   failAll(err: Error): void {
     for (const [key, w] of this.byContext) {
       clearTimeout(w.timer);

@@ -83,7 +83,12 @@ export class TcpProxy {
   private rule: HoldRule = () => false;
   private blackhole = false;
 
-  private constructor(private readonly server: Server, readonly port: number, readonly targetPort: number) {}
+  /** The proxied port; may be set after start (before the first connection). */
+  targetPort: number;
+
+  private constructor(private readonly server: Server, readonly port: number, targetPort: number) {
+    this.targetPort = targetPort;
+  }
 
   static async start(targetPort: number, host = '127.0.0.1'): Promise<TcpProxy> {
     let proxy: TcpProxy | undefined;
