@@ -166,7 +166,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       peers,
       // A link silent for one election timeout is dead: close it and dial again (after a partition
       // heals, the board is back in the cluster within about one election timeout).
-      limits: { deadLinkMs: config.electionTicks * config.tickMs, connectTimeoutMs: config.electionTicks * config.tickMs },
+      limits: { deadLinkMs: config.electionTicks * config.tickMs, connectTimeoutMs: 2 * config.electionTicks * config.tickMs },
       ...(tlsFiles ? { tls: { ca: tlsFiles.ca } } : {}),
       log: (e) => log.debug('transport', { code: e.code, peer: e.peer, detail: e.detail }),
     });
@@ -214,7 +214,14 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       node.reportSnapshot(peer, ok);
       loop.schedule();
     });
-    transport.onUnreachable((peer) => node.reportUnreachable(peer));
+    transport.onUnreachable((peer) => {
+      node.reportUnreachable(peer);
+      loop.schedule();
+    });
+    transport.onReachable((peer) => {
+      node.reportReachable(peer);
+      loop.schedule();
+    });
 
     const boardRole = (): string => {
       const cs = loop.confState;

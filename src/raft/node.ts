@@ -6,7 +6,7 @@ import { Raft, type Role } from './raft.ts';
 import { RaftErrorCode, proposalDropped } from './errors.ts';
 import type { ProgressState } from './progress.ts';
 import { applyConfChangeToState, encodeConfChange, type ConfChange, leaveJointConfChange } from './conf-change.ts';
-import { confChangeAllowed, handleReadIndex, handleTransfer } from './leader.ts';
+import { confChangeAllowed, handleReadIndex, handleTransfer, maybeSendAppend } from './leader.ts';
 
 export interface SoftState {
   readonly leader: NodeId | null;
@@ -197,10 +197,30 @@ export class RaftNode {
     return next;
   }
 
-  /** The transport could not reach `id`: stop pipelining to it. */
+  /**
+   * The transport could not reach `id`. A leader stops pipelining to it; a
+   * follower that lost its leader forgets it and campaigns soon (see
+   * Raft.leaderUnreachable).
+   */
   reportUnreachable(id: NodeId): void {
-    const pr = this.raft.trk.progress.get(id);
-    if (this.raft.role === 'leader' && pr && pr.state === 'replicate') pr.becomeProbe();
+    const r = this.raft;
+    const pr = r.trk.progress.get(id);
+    if (r.role === 'leader' && pr && pr.state === 'replicate') pr.becomeProbe();
+    if (r.role === 'follower' && r.lead === id) r.leaderUnreachable();
+  }
+
+  /**
+   * The transport has a working link to `id` again (a new connection): a
+   * leader probes it at once instead of waiting for its next heartbeat, so a
+   * board back from a partition rejoins within a round trip.
+   */
+  reportReachable(id: NodeId): void {
+    const r = this.raft;
+    const pr = r.trk.progress.get(id);
+    if (r.role !== 'leader' || !pr || id === r.id) return;
+    if (pr.state === 'probe') pr.probeSent = false;
+    r.sendHeartbeat(id, 0);
+    maybeSendAppend(r, id, false);
   }
 
   /** Must be called after every snapshot message was sent (ok) or failed to send. */

@@ -56,6 +56,8 @@ export class Raft {
   transferCampaignPending = false;
   /** The leader defers appends so that proposals between two Readys travel in one message. */
   needBroadcast = false;
+  /** Ticks until an early campaign after the leader's link was lost (null: none planned). */
+  earlyCampaignIn: number | null = null;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -104,6 +106,7 @@ export class Raft {
     this.pendingReads = [];
     this.needBroadcast = false;
     this.transferCampaignPending = false;
+    this.earlyCampaignIn = null;
   }
 
   becomeFollower(term: number, lead: NodeId | null): void {
@@ -157,10 +160,37 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.earlyCampaignIn !== null && --this.earlyCampaignIn <= 0) {
+      this.earlyCampaignIn = null;
+      if (this.promotable() && this.lead === null) {
+        this.electionElapsed = 0;
+        this.hup(this.cfg.preVote ? 'pre-election' : 'election');
+        return;
+      }
+    }
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.hup(this.cfg.preVote ? 'pre-election' : 'election');
     }
+  }
+
+  /**
+   * The transport lost its link to our leader (its connection closed, or went
+   * silent): forget the leader, which ends our lease with it (we grant
+   * pre-votes again), and campaign soon instead of after a whole election
+   * timeout. Voters go in the order of their ids, two ticks apart, so that
+   * when the leader's process died and everyone noticed at once they do not
+   * split the vote. Only pre-vote makes this harmless: if the leader is alive
+   * and the others hear it, they refuse our pre-vote and its next heartbeat
+   * makes us its follower again.
+   */
+  leaderUnreachable(): void {
+    if (this.role !== 'follower' || this.lead === null || !this.cfg.preVote) return;
+    const gone = this.lead;
+    this.lead = null;
+    const voters = this.trk.voters().filter((v) => v !== gone).sort();
+    const rank = voters.indexOf(this.id);
+    if (rank >= 0) this.earlyCampaignIn = 1 + 2 * rank;
   }
 
   private tickHeartbeat(): void {
@@ -371,13 +401,16 @@ export class Raft {
 
   /** `readRound`: the ReadIndex round this broadcast confirms (0 when no read waits). */
   bcastHeartbeat(readRound: number): void {
-    for (const [id, pr] of this.trk.progress) {
-      if (id === this.id) continue;
-      this.send({
-        type: 'heartbeat', from: this.id, to: id, term: this.term,
-        commit: Math.min(pr.match, this.log.committed), readRound,
-      });
-    }
+    for (const id of this.trk.progress.keys()) if (id !== this.id) this.sendHeartbeat(id, readRound);
+  }
+
+  sendHeartbeat(to: NodeId, readRound: number): void {
+    const pr = this.trk.progress.get(to);
+    if (!pr) return;
+    this.send({
+      type: 'heartbeat', from: this.id, to, term: this.term,
+      commit: Math.min(pr.match, this.log.committed), readRound,
+    });
   }
 
   send(m: Message): void {

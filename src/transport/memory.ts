@@ -173,6 +173,10 @@ class MemoryTransport implements Transport {
   onUnreachable(handler: UnreachableHandler): void {
     this.unreachableHandler = handler;
   }
+  onReachable(_handler: UnreachableHandler): void {
+    // In memory, every peer is always connected: nothing to report.
+  }
+
 
   setPeers(peers: ReadonlyMap<NodeId, PeerAddress>): void {
     this.peers.clear();

@@ -40,6 +40,8 @@ export interface MqttTransportLimits {
   readonly backoffJitter: number;
   /** MQTT keepalive of outbound connections: a backstop; deadLinkMs notices a dead link sooner. */
   readonly keepaliveSec: number;
+  /** Time allowed for the TCP handshake alone (answered by the peer's kernel, not its process). */
+  readonly tcpConnectTimeoutMs: number;
   /** Time allowed for TCP connect + CONNACK. */
   readonly connectTimeoutMs: number;
   /**
@@ -71,12 +73,14 @@ export const defaultMqttTransportLimits: MqttTransportLimits = Object.freeze({
   // with it the board's place in the cluster) comes back within about one election timeout.
   // A dial to a dead board costs one failed connect per peer and backoff period.
   backoffInitialMs: 50,
-  backoffMaxMs: 400,
+  backoffMaxMs: 250,
   backoffJitter: 0.5,
   keepaliveSec: 10,
   // A dial stuck on a blackholed route gives up fast and is tried again (the SYN retransmit
-  // timer would otherwise hold it for 1, then 3, then 7 s).
-  connectTimeoutMs: 1_000,
+  // timer would otherwise hold it for 1, then 3, then 7 s). The handshake is the kernel's
+  // work, fast even on a saturated board; CONNACK needs the peer's event loop, so it gets longer.
+  tcpConnectTimeoutMs: 250,
+  connectTimeoutMs: 2_000,
   deadLinkMs: 1_000,
   livenessCheckMs: 100,
 });

@@ -73,6 +73,7 @@ class MqttTransportImpl implements MqttTransport {
   private messageHandler: MessageHandler = () => {};
   private snapshotHandler: SnapshotStatusHandler = () => {};
   private unreachableHandler: UnreachableHandler = () => {};
+  private reachableHandler: UnreachableHandler = () => {};
   private nextTransfer: number;
   private activeSnapshotSends = 0;
   private closed = false;
@@ -143,6 +144,10 @@ class MqttTransportImpl implements MqttTransport {
 
   onUnreachable(handler: UnreachableHandler): void {
     this.unreachableHandler = handler;
+  }
+
+  onReachable(handler: UnreachableHandler): void {
+    this.reachableHandler = handler;
   }
 
   setPeers(peers: ReadonlyMap<NodeId, PeerAddress>): void {
@@ -270,6 +275,7 @@ class MqttTransportImpl implements MqttTransport {
       address,
       memberSecret: this.options.memberSecret,
       keepaliveSec: this.limits.keepaliveSec,
+      tcpConnectTimeoutMs: this.limits.tcpConnectTimeoutMs,
       connectTimeoutMs: this.limits.connectTimeoutMs,
       socketHighWaterBytes: this.limits.socketHighWaterBytes,
       tls: this.options.tls,
@@ -281,6 +287,7 @@ class MqttTransportImpl implements MqttTransport {
         this.log('PEER_CONNECTED', link.id, `dialed ${address.host}:${address.port}`);
         this.resolveDuplicate(link);
         this.kick(link);
+        this.reportReachable(link.id);
       },
       drain: () => this.kick(link),
       message: (topic, payload) => this.onPayload(link.id, topic, payload),
@@ -401,6 +408,7 @@ class MqttTransportImpl implements MqttTransport {
       this.log('PEER_ACCEPTED', peer, 'peer connected to this broker');
       this.resolveDuplicate(link);
       this.kick(link);
+      this.reportReachable(peer);
     };
     const onDisconnect = (client: Client): void => {
       const peer = memberIdFromClientId(this.cluster, client.id);
@@ -409,6 +417,7 @@ class MqttTransportImpl implements MqttTransport {
       link.inbound = undefined;
       if (this.closed) return;
       this.log('PEER_DISCONNECTED', link.id, 'peer\'s connection to this broker closed');
+      if (this.channelOf(link) === undefined) this.reportUnreachable(link.id);
       if (link.queue.length > 0 || link.snapshot) this.ensureConnection(link);
     };
     const onPublish = (packet: AedesPublishPacket, client: Client | null): void => {
@@ -584,6 +593,12 @@ class MqttTransportImpl implements MqttTransport {
   private reportUnreachable(peer: NodeId): void {
     setImmediate(() => {
       if (!this.closed) this.unreachableHandler(peer);
+    });
+  }
+
+  private reportReachable(peer: NodeId): void {
+    setImmediate(() => {
+      if (!this.closed) this.reachableHandler(peer);
     });
   }
 

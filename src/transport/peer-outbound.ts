@@ -14,6 +14,9 @@ export interface OutboundOptions {
   readonly address: PeerAddress;
   readonly memberSecret: string;
   readonly keepaliveSec: number;
+  /** TCP handshake only: the kernel answers it even when the peer's process is busy, so it can be short. */
+  readonly tcpConnectTimeoutMs: number;
+  /** The whole dial: TCP, TLS, CONNECT and CONNACK. */
   readonly connectTimeoutMs: number;
   readonly socketHighWaterBytes: number;
   /** Dial the peer's broker over TLS (when brokers are configured with certificates). */
@@ -55,6 +58,12 @@ export class OutboundConnection {
         : netConnect({ host: address.host, port: address.port });
       // Raft latency: do not let Nagle hold small messages back.
       socket.setNoDelay(true);
+      // A SYN lost on a dead route is retried by TCP only after 1 s, then 3 s: give up on the
+      // handshake early and let the transport dial again (after a partition heals, the next
+      // dial gets through at once).
+      const handshake = setTimeout(() => socket.destroy(new Error(`TCP connect timed out after ${options.tcpConnectTimeoutMs} ms`)), options.tcpConnectTimeoutMs);
+      socket.once('connect', () => clearTimeout(handshake));
+      socket.once('close', () => clearTimeout(handshake));
       socket.on('drain', () => this.events.drain());
       this.socket = socket;
       return socket;

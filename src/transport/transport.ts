@@ -54,6 +54,8 @@ export interface Transport {
   onSnapshotStatus(handler: SnapshotStatusHandler): void;
   /** A peer could not be reached (dial failed or connection lost): feed it to reportUnreachable. */
   onUnreachable(handler: UnreachableHandler): void;
+  /** A new connection to a peer is up (either side dialed): feed it to reportReachable. */
+  onReachable(handler: UnreachableHandler): void;
   /** Replaces the whole peer address book; peers absent from it are disconnected. */
   setPeers(peers: ReadonlyMap<NodeId, PeerAddress>): void;
   addPeer(id: NodeId, address: PeerAddress): void;

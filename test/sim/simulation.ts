@@ -71,7 +71,7 @@ export type SimProfile = 'mixed' | 'stress' | 'leader-churn' | 'delayed-reads';
 export type FaultKind =
   | 'drop' | 'duplicate' | 'reorder' | 'partition' | 'crash' | 'conf-change' | 'remove-leader'
   | 'promote-learner' | 'transfer' | 'snapshot' | 'compaction' | 'power-cut'
-  | 'long-delay' | 'stall' | 'pause' | 'link-cut';
+  | 'long-delay' | 'stall' | 'pause' | 'link-cut' | 'link-lost' | 'link-back';
 
 export interface SimResult {
   readonly seed: number;
@@ -579,6 +579,7 @@ class Simulation {
       if (!sn.node && !sn.decommissioned && this.now >= sn.downUntil) {
         this.start(sn);
         this.log(`${sn.id} restarts`);
+        for (const other of this.live()) if (other !== sn) this.reportLink('reachable', sn.id, other.id);
       }
     }
     for (const sn of this.live()) if (this.now >= sn.crashAt) this.crash(sn, this.now - 1, 'loses power soon after election');
@@ -590,15 +591,20 @@ class Simulation {
     if (this.net.isPartitioned() && rng.chance(0.004)) {
       this.net.heal();
       this.log('partition healed');
+      this.reportLinks('reachable', this.live().map((n) => n.id));
     }
     if (this.profile !== 'leader-churn' && rng.chance(0.004)) this.changeMembership();
     if (rng.chance(0.002)) this.transfer();
     // Slow links and stopped processes: rare in general, the point of delayed-reads.
+    if (rng.chance(0.003)) {
+      const [x, y] = [this.victim(), this.victim()];
+      if (x && y && x !== y) this.reportLink(rng.chance(0.5) ? 'unreachable' : 'reachable', x.id, y.id);
+    }
     const slow = this.profile === 'delayed-reads' ? 0.006 : 0.0005;
     if (rng.chance(slow)) this.stallLink();
     if (rng.chance(slow)) this.pause();
     if (rng.chance(slow)) this.cutLink();
-    if (this.profile === 'delayed-reads' && rng.chance(0.03)) {
+    if (this.profile === 'delayed-reads' && rng.chance(0.05)) {
       if (rng.chance(0.5)) this.deposeLeader();
       else this.startRestartStory();
     }
@@ -732,6 +738,7 @@ class Simulation {
     if (!a || others.length === 0) return;
     const b = this.rng.pick(others);
     this.net.cutLink(a.id, b.id);
+    this.reportLink('unreachable', a.id, b.id);
     this.faults.add('link-cut');
     this.log(`link ${a.id}-${b.id} cut`);
   }
@@ -760,6 +767,27 @@ class Simulation {
       this.faults.add('power-cut');
     }
     this.log(`${sn.id}${lost > 0 ? ` ${what}, ${lost} unsent messages lost` : ` ${what}`}`);
+    // Its connections close (a process dies) or go silent (the power goes): its peers notice, mostly.
+    for (const other of this.live()) if (this.rng.chance(0.7)) other.node!.reportUnreachable(sn.id);
+  }
+
+  /**
+   * What a board's transport tells its core about its links: a lost connection
+   * or a silent link (often, not always: a silent link takes a while to notice),
+   * and a connection back up. Sometimes a report comes for a link that is fine (a flap).
+   */
+  private reportLink(kind: 'unreachable' | 'reachable', a: NodeId, b: NodeId): void {
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      const sn = this.nodes.get(from);
+      if (!sn?.node || sn.decommissioned || !this.rng.chance(0.7)) continue;
+      if (kind === 'unreachable') sn.node.reportUnreachable(to);
+      else sn.node.reportReachable(to);
+      this.faults.add(kind === 'unreachable' ? 'link-lost' : 'link-back');
+    }
+  }
+
+  private reportLinks(kind: 'unreachable' | 'reachable', ids: readonly NodeId[]): void {
+    for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) this.reportLink(kind, ids[i]!, ids[j]!);
   }
 
   private partition(): void {
@@ -767,6 +795,7 @@ class Simulation {
     const a = ids.filter(() => this.rng.chance(0.5));
     const b = ids.filter((id) => !a.includes(id));
     this.net.partition([a, b]);
+    for (const x of a) for (const y of b) this.reportLink('unreachable', x, y);
     this.faults.add('partition');
     this.log(`partition [${a.join(',')}] | [${b.join(',')}]`);
   }
