@@ -69,11 +69,11 @@ export const defaultMqttTransportLimits: MqttTransportLimits = Object.freeze({
   maxReassemblyBytes: 96 * 1024 * 1024,
   reassemblyIdleMs: 30_000,
   maxConcurrentSnapshotSends: 2,
-  // Redial a lost peer within half a second at most: after a partition heals, the link (and
-  // with it the board's place in the cluster) comes back within about one election timeout.
-  // A dial to a dead board costs one failed connect per peer and backoff period.
+  // Redial a lost peer every few hundred milliseconds at most: after a partition heals, the
+  // link (and with it the board's place in the cluster) comes back well within one election
+  // timeout. A dial to a dead board costs one SYN per peer and period.
   backoffInitialMs: 50,
-  backoffMaxMs: 250,
+  backoffMaxMs: 100,
   backoffJitter: 0.5,
   keepaliveSec: 10,
   // A dial stuck on a blackholed route gives up fast and is tried again (the SYN retransmit
