@@ -113,6 +113,16 @@ function handleAppendResponse(r: Raft, m: AppendResponseMessage): void {
   if (m.reject) {
     let hint = m.rejectHint;
     if (m.logTerm > 0) hint = r.log.findConflictByTerm(m.rejectHint, m.logTerm)[0];
+    if (hint < pr.match && m.index <= pr.match && (pr.state !== 'probe' || pr.next - 1 === m.index)) {
+      // The follower no longer holds entries it acknowledged: it lost part of its log (a damaged
+      // or replaced disk). Forget what it matched and probe down from what it has; without this
+      // the leader would probe at its old match forever, a round trip at a time.
+      pr.lostEntries(hint);
+      maybeSendAppend(r, m.from, true);
+      return;
+    }
+    // Only a rejection that moves the probe sends again at once; others wait for a heartbeat
+    // answer, so a follower that keeps refusing costs at most one append per heartbeat.
     if (pr.maybeDecrTo(m.index, hint)) {
       if (pr.state === 'replicate') pr.becomeProbe();
       maybeSendAppend(r, m.from, true);

@@ -51,6 +51,8 @@ export interface PeerStatus {
   readonly inflight: number;
   readonly inflightBytes: number;
   readonly pendingSnapshot: number;
+  /** Times the peer was found holding less than it had acknowledged (a damaged log). */
+  readonly regressions: number;
 }
 
 export interface RaftStatus {
@@ -66,6 +68,8 @@ export interface RaftStatus {
   readonly confState: ConfState;
   readonly leadTransferee: NodeId | null;
   readonly uncommittedBytes: number;
+  /** Entries this node acknowledged and lost are missing up to this index (0: none); it does not vote meanwhile. */
+  readonly missingAcknowledgedUpTo: number;
   /** Per-peer replication progress; only the leader has it (empty otherwise). */
   readonly progress: Readonly<Record<NodeId, PeerStatus>>;
 }
@@ -339,7 +343,7 @@ export class RaftNode {
         progress[id] = {
           match: pr.match, next: pr.next, state: pr.state, learner: pr.isLearner,
           recentActive: pr.recentActive, inflight: pr.inflights.count,
-          inflightBytes: pr.inflights.bytes, pendingSnapshot: pr.pendingSnapshot,
+          inflightBytes: pr.inflights.bytes, pendingSnapshot: pr.pendingSnapshot, regressions: pr.regressions,
         };
       }
     }
@@ -348,7 +352,7 @@ export class RaftNode {
       commit: r.log.committed, applied: r.log.applied,
       firstIndex: r.log.firstIndex(), lastIndex: r.log.lastIndex(),
       confState: r.trk.confState(), leadTransferee: r.leadTransferee,
-      uncommittedBytes: r.uncommittedSize, progress,
+      uncommittedBytes: r.uncommittedSize, missingAcknowledgedUpTo: r.missingAcknowledged() ? r.lostUpTo : 0, progress,
     };
   }
 }

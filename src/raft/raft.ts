@@ -58,6 +58,12 @@ export class Raft {
   needBroadcast = false;
   /** Ticks until an early campaign after the leader's link was lost (null: none planned). */
   earlyCampaignIn: number | null = null;
+  /**
+   * This node was told of a commit beyond its log: it lost entries it had
+   * acknowledged. Until its log reaches this index again it neither votes nor
+   * campaigns (its shorter log could let a candidate without committed entries win).
+   */
+  lostUpTo = 0;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -148,7 +154,18 @@ export class Raft {
 
   promotable(): boolean {
     const pr = this.trk.progress.get(this.id);
-    return pr !== undefined && !pr.isLearner && !this.log.unstable.snapshot;
+    return pr !== undefined && !pr.isLearner && !this.log.unstable.snapshot && !this.missingAcknowledged();
+  }
+
+  lostEntriesUpTo(index: number): void {
+    this.lostUpTo = Math.max(this.lostUpTo, index);
+  }
+
+  /** Whether entries this node acknowledged are still missing from its log. */
+  missingAcknowledged(): boolean {
+    if (this.lostUpTo === 0) return false;
+    if (this.log.lastIndex() >= this.lostUpTo) this.lostUpTo = 0;
+    return this.lostUpTo !== 0;
   }
 
   // ---- time ----
@@ -329,7 +346,7 @@ export class Raft {
       this.vote === m.from ||
       (this.vote === null && this.lead === null) ||
       (m.type === 'pre-vote' && m.term > this.term);
-    const upToDate = this.cfg.bugs.voteWithoutLogCheck === true || this.log.isUpToDate(m.index, m.logTerm);
+    const upToDate = this.cfg.bugs.voteWithoutLogCheck === true || (this.log.isUpToDate(m.index, m.logTerm) && !this.missingAcknowledged());
     const respType = m.type === 'vote' ? 'vote-response' : 'pre-vote-response';
     if (canVote && upToDate) {
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });

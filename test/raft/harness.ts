@@ -109,6 +109,28 @@ export class Cluster {
     m.applied = [];
   }
 
+  /**
+   * A damaged disk: the node restarts holding only its log up to `lastIndex`
+   * (its hard state kept, its commit lowered to fit), as if the tail of its
+   * write-ahead log had been cut off.
+   */
+  restartWithLogCutAt(id: NodeId, lastIndex: number): void {
+    const old = this.get(id);
+    const conf = old.storage.initialState().confState;
+    const cut = MemoryStorage.bootstrap(conf);
+    cut.append(old.storage.entries(2, lastIndex + 1, Number.MAX_SAFE_INTEGER));
+    const hs = old.storage.hardState();
+    cut.setHardState({ ...hs, commit: Math.min(hs.commit, lastIndex) });
+    this.members.delete(id);
+    const m = this.start(id, cut);
+    m.applied = [];
+  }
+
+  /** Messages delivered so far (the transcript's lines that are messages, lost ones included). */
+  messageCount(): number {
+    return this.transcript.filter((l) => l.includes('->')).length;
+  }
+
   isolate(id: NodeId): void {
     for (const other of this.members.keys()) if (other !== id) this.partition([id], [other]);
   }
