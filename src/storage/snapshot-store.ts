@@ -1,6 +1,5 @@
 // Snapshot files on disk: written atomically, the newest `keep` kept, the
 // newest valid one loaded on start (a corrupt newest falls back, logged).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from './crc32.ts';
 import { StorageError } from './errors.ts';
@@ -128,7 +127,7 @@ export class SnapshotStore {
   readImageSync(metadata: SnapshotMetadata): Uint8Array {
     const f = this.files.find((x) => x.index === metadata.index && x.term === metadata.term);
     if (f === undefined) throw new SnapshotUnavailableError();
-    const decoded = decodeSnapshotFile(fs.readFileSync(path.join(this.dir, f.file)));
+    const decoded = decodeSnapshotFile(this.fs.readFileSync(path.join(this.dir, f.file)));
     if (typeof decoded === 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot ${f.file}: ${decoded}`);
     return decoded.data;
   }
