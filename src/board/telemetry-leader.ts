@@ -11,8 +11,11 @@ import { SeriesRing } from './telemetry-series.ts';
 export const REPORT_INTERVAL_MS = 2_000;
 /** A report older than this means the board is down. */
 export const REPORT_STALE_MS = 3 * REPORT_INTERVAL_MS;
-/** A new leader waits this long for connections before calling a silent, unconnected board down. */
-export const CONNECT_GRACE_MS = 1_500;
+/**
+ * A new leader calls a silent board without a connection down once a dial to it failed, or
+ * after this long (a 100-board leader dials everyone at once when elected).
+ */
+export const CONNECT_GRACE_MS = 5_000;
 /** More entries than this behind the leader makes a board degraded. */
 export const LAG_DEGRADED_ENTRIES = 500;
 /** CPU at or above this share of one core makes a board degraded. */
@@ -26,6 +29,8 @@ export type MemberHealth = Omit<MemberView, 'series'>;
 export interface HealthInputs {
   readonly isLeader: boolean;
   readonly connected: boolean;
+  /** A dial to the board failed (or messages to it were dropped unsent) since this leadership began. */
+  readonly dialFailed: boolean;
   readonly reportAgeMs: number | null;
   readonly leaderForMs: number;
   readonly lagEntries: number | null;
@@ -38,7 +43,7 @@ export function assessHealth(i: HealthInputs): { health: Health; reason: string 
   if (i.isLeader) return { health: 'ok', reason: 'leader' };
   const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
   if (i.reportAgeMs === null) {
-    if (!i.connected && i.leaderForMs >= CONNECT_GRACE_MS) return { health: 'down', reason: 'unreachable: no connection' };
+    if (!i.connected && (i.dialFailed || i.leaderForMs >= CONNECT_GRACE_MS)) return { health: 'down', reason: 'unreachable: no connection' };
     return { health: 'unknown', reason: 'waiting for its first report' };
   }
   if (i.reportAgeMs > REPORT_STALE_MS) {
@@ -80,6 +85,8 @@ export class LeaderTelemetry {
   readonly propagation = new PropagationTracker();
   private leaderSince: number | null = null;
   private term = 0;
+  /** Messages dropped per peer when this leadership began (more since then, unconnected, is a failed dial). */
+  private readonly droppedAtStart = new Map<string, number>();
 
   constructor(private readonly inputs: LeaderInputs) {}
 
@@ -90,6 +97,8 @@ export class LeaderTelemetry {
       this.term = term;
       this.records.clear();
       this.propagation.reset();
+      this.droppedAtStart.clear();
+      for (const [id, link] of this.inputs.links()) this.droppedAtStart.set(id, link.dropped);
     } else if (!isLeader && this.leaderSince !== null) {
       this.leaderSince = null;
       this.records.clear();
@@ -206,8 +215,9 @@ export class LeaderTelemetry {
         const progress = s.progress[id] ?? null;
         const lagEntries = isLeader ? 0 : progress ? Math.max(0, s.lastIndex - progress.match) : null;
         const reportAgeMs = isLeader ? 0 : rec ? now - rec.reportAt : null;
+        const link = links.get(id);
         const { health, reason } = assessHealth({
-          isLeader, connected: links.get(id)?.connected ?? false, reportAgeMs, leaderForMs: leaderFor, lagEntries, progress,
+          isLeader, connected: link?.connected ?? false, dialFailed: (link?.dropped ?? 0) > (this.droppedAtStart.get(id) ?? 0), reportAgeMs, leaderForMs: leaderFor, lagEntries, progress,
           cpuPermille: figures?.cpuPermille ?? null,
         });
         const samples = series === undefined ? [] : full ? series.toSamples(now) : [series.newest(now)].filter((x) => x !== null);

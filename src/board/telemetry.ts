@@ -119,8 +119,10 @@ export class BoardTelemetry {
     if (leader !== this.knownLeader) {
       this.timeline.add('leader', leader === null ? `no leader (term ${s.term})` : `${leader} leads (term ${s.term})`);
       this.knownLeader = leader;
-      // A new leader hears from everyone at once instead of within a report period.
+      // A new leader hears from everyone at once instead of within a report period, and a
+      // page asks it for the view at once.
       if (leader !== null && leader !== this.d.self) setImmediate(() => this.report());
+      if (leader !== null && this.watch.active) setImmediate(() => this.watch.tick());
     }
   }
 

@@ -1,0 +1,37 @@
+// Debian's Chromium, headless, driven by playwright-core (no browser download): a fresh
+// profile per test in the test's own directory, closed at teardown.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = process.env['RAFTLIGHT_CHROMIUM'] ?? '/usr/bin/chromium';
+
+export const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export function chromiumMissing(): string | false {
+  return existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed: apt-get install chromium (.ci/run installs it)`;
+}
+
+export async function openBrowser(t: Test, viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'raftlight-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport,
+  });
+  t.teardown(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  return context;
+}
+
+/** Screenshots go to docs/ only when asked (UPDATE_SCREENSHOTS=1), so test runs leave the tree clean. */
+export const updateScreenshots = process.env['UPDATE_SCREENSHOTS'] === '1';
+export const screenshotDir = join(import.meta.dirname, '../../docs/page');
