@@ -76,6 +76,8 @@ interface MemberRecord {
   figures: BoardFigures | null;
   reportAt: number;
   readonly series: SeriesRing;
+  /** The member sent its whole history to this leader (else the leader asks for it). */
+  hasHistory: boolean;
   seriesRequestedAt: number;
   propagationUs: number | null;
 }
@@ -116,7 +118,7 @@ export class LeaderTelemetry {
 
   /**
    * A member's report. Returns true when the leader wants the member's whole history
-   * (it has none for it yet); the caller sends a series-request.
+   * (it has not had it since it became leader); the caller sends a series-request.
    */
   ingest(from: string, report: BoardReport): boolean {
     if (!this.isLeader || report.id !== from) return false;
@@ -125,20 +127,22 @@ export class LeaderTelemetry {
     const now = this.inputs.now();
     let rec = this.records.get(from);
     if (rec === undefined) {
-      rec = { figures: null, reportAt: 0, series: new SeriesRing(), seriesRequestedAt: -Infinity, propagationUs: null };
+      rec = { figures: null, reportAt: 0, series: new SeriesRing(), hasHistory: false, seriesRequestedAt: -Infinity, propagationUs: null };
       this.records.set(from, rec);
     }
     const { marks: _m, full: _f, series: _s, ...figures } = report;
     rec.figures = figures;
     rec.reportAt = now;
-    if (report.full) rec.series.replace(report.series, now);
-    else for (const s of report.series) rec.series.appendIfNewer(s, now);
+    if (report.full) {
+      rec.series.replace(report.series, now);
+      rec.hasHistory = true;
+    } else for (const s of report.series) rec.series.appendIfNewer(s, now);
     const expected = members.size - 1;
     for (const m of report.marks) {
       const us = this.propagation.mark(from, m.index, now - m.agoMs, expected);
       if (us !== null) rec.propagationUs = us;
     }
-    if (!report.full && rec.series.length === 0 && now - rec.seriesRequestedAt >= SERIES_REQUEST_INTERVAL_MS) {
+    if (!rec.hasHistory && now - rec.seriesRequestedAt >= SERIES_REQUEST_INTERVAL_MS) {
       rec.seriesRequestedAt = now;
       return true;
     }

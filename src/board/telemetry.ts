@@ -15,7 +15,7 @@ import type { RaftStatus } from '../raft/index.ts';
 import type { PeerStats } from '../transport/transport.ts';
 import type { SideChannel } from '../transport/side-channel.ts';
 import type { Logger } from './log.ts';
-import { SelfFigures } from './self-figures.ts';
+import { SelfFigures, type MemoryFigures } from './self-figures.ts';
 import { decodeTelemetry, encodeTelemetry, type BoardFigures, type BoardRole, type TelemetryMessage } from './telemetry-codec.ts';
 import { LeaderTelemetry, REPORT_INTERVAL_MS, type MemberHealth } from './telemetry-leader.ts';
 import { SAMPLE_INTERVAL_MS } from './telemetry-series.ts';
@@ -37,6 +37,8 @@ export interface TelemetryDeps {
   readonly log: Logger;
   /** Monotonic milliseconds (tests may drive it). */
   now?: () => number;
+  /** This board's memory (default: /proc/self/status). */
+  memory?: () => MemoryFigures;
 }
 
 export class BoardTelemetry {
@@ -56,7 +58,7 @@ export class BoardTelemetry {
   constructor(private readonly d: TelemetryDeps) {
     this.now = d.now ?? (() => performance.now());
     this.startedAt = this.now();
-    this.figures = new SelfFigures(this.now);
+    this.figures = new SelfFigures(this.now, d.memory);
     this.lastFigures = this.measure();
     this.leader = new LeaderTelemetry({
       self: d.self,
@@ -140,6 +142,11 @@ export class BoardTelemetry {
       anonKiB: mem.anonKiB, fileKiB: mem.fileKiB, cpuPermille: this.figures.cpuSinceLastReport(),
       appliedIndex: s.applied, term: s.term,
     };
+  }
+
+  /** Measures this board now and reports to the leader (every REPORT_INTERVAL_MS; tests may call it). */
+  reportNow(): void {
+    this.report();
   }
 
   private report(): void {

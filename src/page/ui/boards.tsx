@@ -132,11 +132,12 @@ function Tile({ m, leader, ageMs, selected, onToggle }: { m: Member; leader: str
         </span>
         <span class="tile-health"><span class="dot" aria-hidden="true" />{HEALTH_TEXT[m.health]}{m.reason && m.reason !== 'leader' ? `: ${m.reason}` : ''}</span>
         <span class="tile-figures">
-          <span title="anonymous / file-backed resident memory">{mib(m.anonBytes)} <small>+ {mib(m.fileBytes)} file</small></span>
-          <span>CPU {percent(m.cpu)}</span>
-          <span>lag {m.lagEntries === null ? '–' : m.lagEntries}</span>
-          <span>{isLeader ? 'this is the leader' : `heard ${ago(m.lastContactMs === null ? null : m.lastContactMs + ageMs)}`}</span>
-          {m.propagationMs !== null && <span>applied {ms(m.propagationMs)} after the leader</span>}
+          <span title="resident memory: anonymous + file-backed">{mib(m.anonBytes)} <small>+ {mib(m.fileBytes)} file</small></span>
+          <span>CPU {percent(m.cpu)} · lag {m.lagEntries === null ? '–' : m.lagEntries}</span>
+          <span>
+            {isLeader ? 'the leader' : `heard ${ago(m.lastContactMs === null ? null : m.lastContactMs + ageMs)}`}
+            {m.propagationMs !== null && <span title="applied this long after the leader"> · +{ms(m.propagationMs)}</span>}
+          </span>
           {m.domain && <span>domain {m.domain}</span>}
           <span class="muted">up {duration(m.uptimeS)}{m.version ? ` · v${m.version}` : ''}</span>
         </span>
