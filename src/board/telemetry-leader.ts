@@ -20,6 +20,8 @@ export const CONNECT_GRACE_MS = 5_000;
 export const LAG_DEGRADED_ENTRIES = 500;
 /** CPU at or above this share of one core makes a board degraded. */
 export const CPU_DEGRADED_PERMILLE = 900;
+/** The pages of one view cycle share the member list computed for its first page. */
+const VIEW_CACHE_MS = 500;
 /** A series-request to the same member at most this often. */
 const SERIES_REQUEST_INTERVAL_MS = 30_000;
 
@@ -89,6 +91,7 @@ export class LeaderTelemetry {
   private term = 0;
   /** Messages dropped per peer when this leadership began (more since then, unconnected, is a failed dial). */
   private readonly droppedAtStart = new Map<string, number>();
+  private cached: { at: number; views: MemberView[] } | null = null;
 
   constructor(private readonly inputs: LeaderInputs) {}
 
@@ -103,6 +106,7 @@ export class LeaderTelemetry {
       for (const [id, link] of this.inputs.links()) this.droppedAtStart.set(id, link.dropped);
     } else if (!isLeader && this.leaderSince !== null) {
       this.leaderSince = null;
+      this.cached = null;
       this.records.clear();
       this.propagation.reset();
     }
@@ -168,9 +172,10 @@ export class LeaderTelemetry {
   page(from: number, full: boolean): ViewPage | null {
     if (!this.isLeader) return null;
     const s = this.inputs.status();
-    const all = this.views(false);
-    const start = Math.min(from, all.length);
     const now = this.inputs.now();
+    if (from === 0 || this.cached === null || now - this.cached.at > VIEW_CACHE_MS) this.cached = { at: now, views: this.views(false) };
+    const all = this.cached.views;
+    const start = Math.min(from, all.length);
     const budget = TELEMETRY_LIMITS.maxPayloadBytes - 512 - (start === 0 ? (full ? 360 : 1) * 24 : 0);
     const members: MemberView[] = [];
     let used = 0;

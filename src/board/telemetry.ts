@@ -22,8 +22,8 @@ import { SAMPLE_INTERVAL_MS } from './telemetry-series.ts';
 import { InstallationWatch, VIEW_INTERVAL_MS } from './telemetry-watch.ts';
 import { Timeline } from './timeline.ts';
 
-/** View requests served per requester per second (a 1,024-member view with whole hours needs ~90 pages). */
-export const MAX_VIEW_REQUESTS_PER_SECOND = 100;
+/** View requests served per requester per second (a 1,024-member view with whole hours needs ~103 pages). */
+export const MAX_VIEW_REQUESTS_PER_SECOND = 128;
 
 export interface TelemetryDeps {
   readonly self: string;
