@@ -19,13 +19,14 @@ export function chromiumMissing(): string | false {
   return `${CHROMIUM} is not installed: apt-get install chromium (.ci/run installs it)`;
 }
 
-export async function openBrowser(t: Test, viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+export async function openBrowser(t: Test, viewport = { width: 1280, height: 900 }, extra: { ignoreHTTPSErrors?: boolean } = {}): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), 'raftlight-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_FLAGS,
     viewport,
+    ...extra,
   });
   t.teardown(async () => {
     await context.close();
