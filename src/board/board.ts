@@ -200,6 +200,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     const loop: RaftLoop = new RaftLoop({
       node, storage: opened.storage, transport, state, wasmBinary: wasm, proposals, reads, log,
       hooks: {
+        committed: (first, last) => telemetry.committed(first, last),
         applied: (result) => {
           publisher.changes(result.index, result.requestId, result.changes);
           telemetry.applied(result.index);

@@ -1,11 +1,13 @@
-// The leader's propagation figures: how long after the leader applied an entry each board
-// applied it, and how long until every board had. Boards report "applied index I, N ms
-// before this report left" (apply marks); the leader places that on its own clock at the
-// report's arrival, so no clocks are compared (the error is the report's one-way transit).
+// The leader's propagation figures: how long after the leader knew an entry committed each
+// board applied it, and how long until every board had. (The leader's own apply comes after
+// its fsync of the same batch, often after its followers': commit is the fair start.) Boards
+// report "applied index I, N ms before this report left" (apply marks); the leader places
+// that on its own clock at the report's arrival, so no clocks are compared (the error is the
+// report's one-way transit, which makes a delay look longer, never shorter).
 import { DelayAccumulator, DelayRing } from './telemetry-series.ts';
 
-/** The leader's apply times kept for matching marks (entries, newest). */
-export const LEADER_APPLY_WINDOW = 1024;
+/** The leader's commit times kept for matching marks (entries, newest). */
+export const LEADER_COMMIT_WINDOW = 1024;
 /** Entries waiting for every board's mark at once; the oldest is given up first. */
 export const MAX_PENDING_ENTRIES = 64;
 /** An entry not marked by every board within this long is given up (a board is down or slow). */
@@ -18,17 +20,17 @@ interface Pending {
 }
 
 export class PropagationTracker {
-  private readonly appliedAt = new Float64Array(LEADER_APPLY_WINDOW);
-  private readonly appliedIndex = new Float64Array(LEADER_APPLY_WINDOW);
+  private readonly appliedAt = new Float64Array(LEADER_COMMIT_WINDOW);
+  private readonly appliedIndex = new Float64Array(LEADER_COMMIT_WINDOW);
   private readonly pending = new Map<number, Pending>();
   private readonly bucket = new DelayAccumulator();
   readonly history = new DelayRing();
   /** Entries given up (not every board marked them in time). */
   incomplete = 0;
 
-  /** The leader applied `index` at `atMs`. */
-  leaderApplied(index: number, atMs: number): void {
-    const slot = index % LEADER_APPLY_WINDOW;
+  /** The leader knew `index` committed at `atMs`. */
+  leaderCommitted(index: number, atMs: number): void {
+    const slot = index % LEADER_COMMIT_WINDOW;
     this.appliedIndex[slot] = index;
     this.appliedAt[slot] = atMs;
   }
@@ -39,7 +41,7 @@ export class PropagationTracker {
    * in µs, or null when the leader no longer remembers the entry.
    */
   mark(board: string, index: number, atMs: number, expected: number): number | null {
-    const slot = index % LEADER_APPLY_WINDOW;
+    const slot = index % LEADER_COMMIT_WINDOW;
     if (this.appliedIndex[slot] !== index) return null;
     const leaderAt = this.appliedAt[slot]!;
     const us = Math.max(0, Math.round((atMs - leaderAt) * 1000));

@@ -96,7 +96,7 @@ export interface MemberView {
   readonly lastContactMs: number | null;
   /** Entries the leader has that this board does not hold yet; null when unknown. */
   readonly lagEntries: number | null;
-  /** The latest measured delay from the leader's apply to this board's. */
+  /** The latest measured delay from the leader's commit to this board's apply. */
   readonly propagationUs: number | null;
   /** The board's last report, `reportAgeMs` old; null when none arrived. */
   readonly figures: BoardFigures | null;

@@ -4,7 +4,7 @@
 import type { PeerStatus, RaftStatus } from '../raft/index.ts';
 import type { PeerStats } from '../transport/transport.ts';
 import { encodedMemberBytes, TELEMETRY_LIMITS, type BoardFigures, type BoardReport, type BoardRole, type Health, type MemberView, type ViewPage } from './telemetry-codec.ts';
-import { PropagationTracker } from './propagation-tracker.ts';
+import { LEADER_COMMIT_WINDOW, PropagationTracker } from './propagation-tracker.ts';
 import { SeriesRing } from './telemetry-series.ts';
 
 /** Members report this often (and at once when they see a new leader). */
@@ -116,8 +116,12 @@ export class LeaderTelemetry {
     return this.leaderSince !== null;
   }
 
-  leaderApplied(index: number): void {
-    if (this.isLeader) this.propagation.leaderApplied(index, this.inputs.now());
+  /** The leader knows entries first..last committed (before it sends that on and applies them). */
+  leaderCommitted(first: number, last: number): void {
+    if (!this.isLeader) return;
+    const now = this.inputs.now();
+    // At most the tracker's window of entries matters.
+    for (let i = Math.max(first, last - LEADER_COMMIT_WINDOW + 1); i <= last; i++) this.propagation.leaderCommitted(i, now);
   }
 
   /**

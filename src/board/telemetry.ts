@@ -104,10 +104,14 @@ export class BoardTelemetry {
     return this.leader.health();
   }
 
+  /** Entries first..last became known committed here (the leader's commit is where propagation starts). */
+  committed(first: number, last: number): void {
+    this.leader.leaderCommitted(first, last);
+  }
+
   /** Every applied entry's index, in order. */
   applied(index: number): void {
     this.figures.applied(index);
-    this.leader.leaderApplied(index);
   }
 
   recordWrite(us: number): void {

@@ -189,14 +189,14 @@ t.test('the leader: reports, history requests and view pages of a 1,024-member i
 
 t.test('propagation: each board\'s delay, and the time until every board applied', async (t) => {
   const p = new PropagationTracker();
-  for (let i = 1; i <= 10; i++) p.leaderApplied(i, 1_000 + i);
-  t.equal(p.mark('a', 5, 1_015, 2), 10_000, 'a applied index 5 10 ms after the leader');
+  for (let i = 1; i <= 10; i++) p.leaderCommitted(i, 1_000 + i);
+  t.equal(p.mark('a', 5, 1_015, 2), 10_000, 'a applied index 5 10 ms after the leader committed it');
   t.equal(p.mark('b', 5, 1_035, 2), 30_000);
   t.equal(p.mark('a', 999, 2_000, 2), null, 'an entry the leader does not remember is not measured');
   p.sample(2_000);
   t.same(p.history.toSamples(2_000), [{ ageMs: 0, count: 1, meanUs: 30_000, maxUs: 30_000 }], 'applied everywhere after the slowest board');
   for (let i = 0; i < MAX_PENDING_ENTRIES + 5; i++) {
-    p.leaderApplied(100 + i, 3_000);
+    p.leaderCommitted(100 + i, 3_000);
     p.mark('a', 100 + i, 3_001, 2);
   }
   t.equal(p.incomplete, 5, 'the oldest waiting entries are given up past the cap');

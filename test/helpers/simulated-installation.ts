@@ -95,9 +95,9 @@ export async function startSimulatedInstallation(options: { voters: number; exte
   let index = lastIndex - steps * 4;
   for (let step = 0; step < steps; step++) {
     now += SAMPLE_INTERVAL_MS;
-    // The leader applied this period's entries a moment before the members report them.
+    // The leader committed this period's entries a moment before the members report them.
     now -= 150;
-    for (let k = 0; k < 4; k++) telemetry.leader.leaderApplied(++index);
+    for (let k = 0; k < 4; k++) { index++; telemetry.leader.leaderCommitted(index, index); }
     now += 150;
     for (const m of members) {
       if (m === self || (down.includes(m) && step > steps - 30)) continue;

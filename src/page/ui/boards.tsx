@@ -136,7 +136,7 @@ function Tile({ m, leader, ageMs, selected, onToggle }: { m: Member; leader: str
           <span>CPU {percent(m.cpu)} · lag {m.lagEntries === null ? '–' : m.lagEntries}</span>
           <span>
             {isLeader ? 'the leader' : `heard ${ago(m.lastContactMs === null ? null : m.lastContactMs + ageMs)}`}
-            {m.propagationMs !== null && <span title="applied this long after the leader"> · +{ms(m.propagationMs)}</span>}
+            {m.propagationMs !== null && <span title="applied this long after the leader committed it"> · +{ms(m.propagationMs)}</span>}
           </span>
           {m.domain && <span>domain {m.domain}</span>}
           <span class="muted">up {duration(m.uptimeS)}{m.version ? ` · v${m.version}` : ''}</span>

@@ -60,7 +60,7 @@ export function Plots({ store, now }: { store: Store; now: number }) {
           summary={writes.length === 0 ? 'no writes in the last hour' : `${writes.length} boards took writes; ${highest(writes, (v) => ms(v))}`}
         />
         <Chart
-          id="chart-propagation" title="Propagation: leader's apply to applied on every board" unit="ms" lines={propagation} now={now}
+          id="chart-propagation" title="Propagation: leader's commit to applied on every board" unit="ms" lines={propagation} now={now}
           summary={lastProp === undefined ? 'no entries measured yet' : `latest 10 s: mean ${ms(lastProp[2] / 1000)}, slowest ${ms(lastProp[3] / 1000)} over ${lastProp[1]} entries`}
         />
       </div>
