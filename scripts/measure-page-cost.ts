@@ -59,7 +59,9 @@ async function main(): Promise<void> {
         const page = await context.newPage();
         page.on('response', () => undefined);
         await page.goto(`${inst.get('e1').url}/`);
-        await page.waitForFunction(`document.querySelectorAll('li.tile').length === ${voters + externals}`, undefined, { timeout: 30_000 });
+        // A function, not a string: the page's content security policy forbids eval.
+        type Doc = { document: { querySelectorAll(s: string): { length: number } } };
+        await page.waitForFunction((n) => (globalThis as unknown as Doc).document.querySelectorAll('li.tile').length === n, voters + externals, { timeout: 60_000 });
         results.push(await phase(inst, true));
         await page.close();
         await sleep(2_000);

@@ -31,6 +31,8 @@ export interface LiveFeedDeps {
 export class LiveFeed implements LiveSource {
   private readonly listeners = new Set<(e: LiveEvent) => void>();
   private detach: Array<() => void> = [];
+  /** The last `board` event sent, to send it again only when it changed. */
+  private lastBoard = '';
 
   constructor(private readonly d: LiveFeedDeps) {}
 
@@ -77,12 +79,20 @@ export class LiveFeed implements LiveSource {
 
   /** Leader or role of this board changed. */
   boardChanged(): void {
-    if (this.listeners.size > 0) this.emit({ event: 'board', data: this.d.board() });
+    if (this.listeners.size > 0) this.emitBoard();
+  }
+
+  private emitBoard(): void {
+    const data = this.d.board();
+    const text = JSON.stringify(data);
+    if (text === this.lastBoard) return;
+    this.lastBoard = text;
+    this.emit({ event: 'board', data });
   }
 
   private onWatch(e: WatchEvent): void {
     if (e.type === 'view') {
-      this.emit({ event: 'board', data: this.d.board() });
+      this.emitBoard();
       this.emit({ event: 'installation', data: installationJson(e.view, performance.now()) });
     } else {
       this.emit({ event: 'series', data: seriesJson(e.full, e.members, e.propagation) });

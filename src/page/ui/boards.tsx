@@ -125,7 +125,10 @@ function Tile({ m, leader, ageMs, selected, onToggle }: { m: Member; leader: str
   const label = `${m.id}, ${roleText}, ${HEALTH_TEXT[m.health]}${m.reason ? `: ${m.reason}` : ''}`;
   return (
     <li class={`tile h-${m.health}${selected ? ' selected' : ''}`} data-board={m.id} data-health={m.health} data-role={roleText}>
-      <button type="button" aria-pressed={selected} aria-label={`${label}. Highlight in plots`} onClick={() => onToggle(m.id)}>
+      <button
+        type="button" aria-pressed={selected} onClick={() => onToggle(m.id)}
+        aria-label={`${label}; memory ${mib(m.anonBytes)} anonymous, CPU ${percent(m.cpu)}, lag ${m.lagEntries ?? 'unknown'}. Highlight in plots`}
+      >
         <span class="tile-head">
           <span class="tile-id">{m.id}</span>
           <span class={`badge role-${roleText}`}>{roleText}</span>
