@@ -44,6 +44,11 @@ export interface LauncherOptions {
   wrap?: (id: string) => string[];
   /** Called with every spawned board process (cgroup placement, sampling). */
   onSpawn?: (id: string, child: ChildProcess) => void;
+  /**
+   * The MQTT address other boards use to reach a voter (default: its own host
+   * and port); tests put a proxy there to delay or freeze the traffic between boards.
+   */
+  peerAddressOf?: (board: LaunchedBoard) => { host: string; port: number };
 }
 
 export async function freePort(): Promise<number> {
@@ -120,7 +125,11 @@ export class Installation {
       const host = this.hostOf(s.id);
       this.boards.set(s.id, { ...s, host, httpPort, mqttPort, dataDir, url: `http://${host}:${httpPort}`, process: null, logTail: [] });
     }
-    this.voterPeers = [...this.boards.values()].filter((b) => b.role === 'voter').map((b) => `${b.id}=${b.host}:${b.mqttPort}`).join(',');
+    const addressOf = (b: LaunchedBoard): { host: string; port: number } => this.o.peerAddressOf?.(b) ?? { host: b.host, port: b.mqttPort };
+    this.voterPeers = [...this.boards.values()].filter((b) => b.role === 'voter').map((b) => {
+      const a = addressOf(b);
+      return `${b.id}=${a.host}:${a.port}`;
+    }).join(',');
     for (const b of this.boards.values()) if (b.role === 'voter') this.start(b.id);
   }
 

@@ -26,6 +26,7 @@ import { StatePublisher } from './publisher.ts';
 import { RaftLoop, restoreState } from './raft-loop.ts';
 import { createServices } from './services.ts';
 import { ProposalWaiters, ReadWaiters } from './waiters.ts';
+import { ReadContexts } from './read-context.ts';
 import { apiAuthHooks, isWriter } from './api-auth.ts';
 import { readFileSync } from 'node:fs';
 import type { Client } from 'aedes';
@@ -169,6 +170,9 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       memberSecret: config.memberSecret,
       aedes: broker.aedes,
       peers,
+      // A link silent for one election timeout is dead: close it and dial again (after a partition
+      // heals, the board is back in the cluster within about one election timeout).
+      limits: { deadLinkMs: config.electionTicks * config.tickMs, connectTimeoutMs: config.electionTicks * config.tickMs },
       ...(tlsFiles ? { tls: { ca: tlsFiles.ca } } : {}),
       log: (e) => log.debug('transport', { code: e.code, peer: e.peer, detail: e.detail }),
     });
@@ -192,7 +196,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       },
     });
     const proposals = new ProposalWaiters(REQUEST_TIMEOUT_MS);
-    const reads = new ReadWaiters(REQUEST_TIMEOUT_MS);
+    const reads = new ReadWaiters(REQUEST_TIMEOUT_MS, new ReadContexts(config.id));
     let failWith: (err: Error) => void = () => {};
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
     let leader: string | null = null;
@@ -220,7 +224,10 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         },
         restored: (sm) => publisher.resync(sm),
         softStateChanged: (l, r) => {
-          if (l !== leader) log.info('leader changed', { leader: l, role: r, term: node.status().term });
+          if (l !== leader) {
+            log.info('leader changed', { leader: l, role: r, term: node.status().term });
+            if (leader !== null) reads.failUnanswered(new ApiError('NO_LEADER', 503, 'the leader changed while this read waited for it; retry'));
+          }
           leader = l;
           telemetry.softStateChanged(l);
           live.boardChanged();

@@ -52,7 +52,12 @@ export function createServices(d: ServicesDeps): BoardServices {
       } catch (err) {
         return Promise.reject(new ApiError('PAYLOAD_TOO_LARGE', 413, (err as Error).message));
       }
-      const done = d.proposals.wait(envelope.requestId);
+      let done: Promise<Outcome>;
+      try {
+        done = d.proposals.register(envelope.requestId); // refused here (429) means never proposed
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
       try {
         d.loop.node.propose(data);
         d.loop.schedule();
@@ -62,14 +67,12 @@ export function createServices(d: ServicesDeps): BoardServices {
       return done;
     },
     async linearizableBarrier(): Promise<void> {
-      const { context, done } = d.reads.begin();
-      if (context.byteLength > 0) {
-        try {
-          d.loop.node.readIndex(context);
-          d.loop.schedule();
-        } catch (err) {
-          d.reads.fail(context, raftToApiError(err));
-        }
+      const { context, done } = d.reads.begin(); // throws BACKPRESSURE before asking the core
+      try {
+        d.loop.node.readIndex(context);
+        d.loop.schedule();
+      } catch (err) {
+        d.reads.fail(context, raftToApiError(err));
       }
       return done;
     },
@@ -99,7 +102,7 @@ export function createServices(d: ServicesDeps): BoardServices {
         const kind = op === 'promote' ? 'add-voter' : op === 'demote' ? 'add-learner' : 'remove-node';
         cc = { transition: 'auto', changes: [{ kind, node: id }], context: encodeMemberContext({ requestId, addresses: {} }) };
       }
-      const done = d.proposals.wait(requestId);
+      const done = d.proposals.register(requestId);
       try {
         d.loop.node.proposeConfChange(cc);
         d.loop.schedule();

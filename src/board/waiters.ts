@@ -3,6 +3,7 @@
 // and every wait ends: by a result, by a timeout, or when the board stops.
 import { ApiError } from '../api/errors.ts';
 import type { Outcome } from '../state/results.ts';
+import type { ReadContexts } from './read-context.ts';
 
 /** Proposals waiting to be applied on this board at once; more get BACKPRESSURE. */
 export const MAX_PENDING_PROPOSALS = 4096;
@@ -24,15 +25,19 @@ export class ProposalWaiters {
   private readonly waiting = new Map<string, Waiter<Outcome>[]>();
   private count = 0;
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(private readonly timeoutMs: number, private readonly max = MAX_PENDING_PROPOSALS) {}
 
   get size(): number {
     return this.count;
   }
 
-  wait(requestId: string): Promise<Outcome> {
-    if (this.count >= MAX_PENDING_PROPOSALS) {
-      return Promise.reject(new ApiError('BACKPRESSURE', 429, `${MAX_PENDING_PROPOSALS} writes are already waiting on this board; retry later`));
+  /**
+   * Registers a waiter for `requestId`. Throws BACKPRESSURE (before anything
+   * is proposed) when the cap is reached: a refused write must never be proposed.
+   */
+  register(requestId: string): Promise<Outcome> {
+    if (this.count >= this.max) {
+      throw new ApiError('BACKPRESSURE', 429, `${this.max} writes are already waiting on this board; retry later`);
     }
     return new Promise<Outcome>((resolve, reject) => {
       const waiter: Waiter<Outcome> = {
@@ -92,21 +97,20 @@ export class ReadWaiters {
   private readonly byContext = new Map<string, Waiter<void>>();
   /** Read states received, waiting for the apply loop to reach their index. */
   private readonly ready: Array<{ index: number; waiter: Waiter<void> }> = [];
-  private seq = 0;
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(private readonly timeoutMs: number, private readonly contexts: ReadContexts) {}
 
   get size(): number {
     return this.byContext.size + this.ready.length;
   }
 
-  /** Registers a read; returns its context (to pass to readIndex) and the promise. */
+  /**
+   * Registers a read; returns its context (to pass to readIndex) and the
+   * promise. Throws BACKPRESSURE, before anything is asked of the core, at the cap.
+   */
   begin(): { context: Uint8Array; done: Promise<void> } {
-    if (this.size >= MAX_PENDING_READS) {
-      return { context: new Uint8Array(), done: Promise.reject(new ApiError('BACKPRESSURE', 429, 'too many reads waiting; retry later')) };
-    }
-    const key = `r${++this.seq}`;
-    const context = new TextEncoder().encode(key);
+    if (this.size >= MAX_PENDING_READS) throw new ApiError('BACKPRESSURE', 429, 'too many reads waiting; retry later');
+    const { context, key } = this.contexts.next();
     const done = new Promise<void>((resolve, reject) => {
       const waiter: Waiter<void> = {
         resolve, reject,
@@ -152,6 +156,19 @@ export class ReadWaiters {
         clearTimeout(r.waiter.timer);
         r.waiter.resolve();
       }
+    }
+  }
+
+  /**
+   * The leader changed: reads still waiting for their read index were asked of
+   * a leader that is gone (which forgets them), so they fail now instead of
+   * timing out. Reads that have their index stay valid and complete.
+   */
+  failUnanswered(err: Error): void {
+    for (const [key, w] of this.byContext) {
+      clearTimeout(w.timer);
+      w.reject(err);
+      this.byContext.delete(key);
     }
   }
 

@@ -50,7 +50,7 @@ export function handleAppend(r: Raft, m: AppendMessage): void {
 
 export function handleHeartbeat(r: Raft, m: HeartbeatMessage): void {
   r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
-  r.send({ type: 'heartbeat-response', from: r.id, to: m.from, term: r.term, context: m.context });
+  r.send({ type: 'heartbeat-response', from: r.id, to: m.from, term: r.term, readRound: m.readRound });
 }
 
 export function handleSnapshot(r: Raft, m: SnapshotMessage): void {

@@ -144,10 +144,17 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatResponseMessage): void {
   pr.probeSent = false;
   if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
   if (pr.match < r.log.lastIndex()) maybeSendAppend(r, m.from, true);
-  if (m.context.byteLength === 0) return;
-  const acks = r.readOnly.recvAck(m.from, m.context);
-  if (!acks || jointVote(r.trk.incoming, r.trk.outgoing, acks) !== 'won') return;
-  for (const rr of r.readOnly.advance(m.context)) answerRead(r, rr.from, rr.index, rr.context);
+  const anyRound = r.cfg.bugs.readAckAnyRound === true;
+  if (m.readRound === 0 && !anyRound) return;
+  r.readOnly.recvAck(m.from, m.readRound, anyRound);
+  releaseConfirmedReads(r);
+}
+
+/** Answers every pending read whose heartbeat round a quorum of voters acknowledged. */
+function releaseConfirmedReads(r: Raft): void {
+  const confirmed = (round: number): boolean =>
+    jointVote(r.trk.incoming, r.trk.outgoing, r.readOnly.ackedAtLeast(round)) === 'won';
+  for (const rr of r.readOnly.release(confirmed)) answerRead(r, rr.from, rr.index, rr.context);
 }
 
 // ---- ReadIndex (thesis §6.4) ----
@@ -172,13 +179,12 @@ function startRead(r: Raft, from: NodeId, context: Uint8Array): boolean {
     return true;
   }
   if (r.readOnly.size >= r.cfg.maxPendingReadIndex) return false;
-  if (!r.readOnly.add(r.log.committed, from, context)) return true;
-  const acks = r.readOnly.recvAck(r.id, context);
-  if (acks && jointVote(r.trk.incoming, r.trk.outgoing, acks) === 'won') {
-    for (const rr of r.readOnly.advance(context)) answerRead(r, rr.from, rr.index, rr.context);
-    return true;
-  }
-  r.bcastHeartbeat(context);
+  // A duplicate (same requester, same context) is the same request: it is answered with the pending one.
+  if (r.readOnly.add(r.log.committed, from, context) === 'duplicate') return true;
+  const round = r.readOnly.pendingRound;
+  r.readOnly.recvAck(r.id, round);
+  releaseConfirmedReads(r);
+  if (r.readOnly.size > 0) r.bcastHeartbeat(round);
   return true;
 }
 

@@ -180,7 +180,7 @@ export class Raft {
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? emptyBytes);
+      this.bcastHeartbeat(this.readOnly.pendingRound);
     }
   }
 
@@ -369,12 +369,13 @@ export class Raft {
     this.needBroadcast = false;
   }
 
-  bcastHeartbeat(context: Uint8Array): void {
+  /** `readRound`: the ReadIndex round this broadcast confirms (0 when no read waits). */
+  bcastHeartbeat(readRound: number): void {
     for (const [id, pr] of this.trk.progress) {
       if (id === this.id) continue;
       this.send({
         type: 'heartbeat', from: this.id, to: id, term: this.term,
-        commit: Math.min(pr.match, this.log.committed), context,
+        commit: Math.min(pr.match, this.log.committed), readRound,
       });
     }
   }

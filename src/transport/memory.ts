@@ -193,6 +193,8 @@ class MemoryTransport implements Transport {
       out.set(id, {
         queued: q?.length ?? 0,
         queuedBytes: q?.bytes ?? 0,
+        lastHeardMsAgo: null,
+        deadLinks: 0,
         ...this.countersFor(id),
         connected: !this.closed && this.hub.members.has(id),
         via: 'memory',

@@ -22,6 +22,11 @@ import { SnapshotSendSession } from './peer-snapshot-sender.ts';
 import { chunkTopic, memberIdFromClientId, messageTopic, parseRaftTopic, validateClusterName } from './peer-topics.ts';
 import { MAX_SIDE_PAYLOAD_BYTES, type SideChannel, type SideHandler } from './side-channel.ts';
 
+/** Raft answers these within a heartbeat; answers themselves, proposals and transfers get none. */
+function expectsAnswer(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'vote' || m.type === 'pre-vote' || m.type === 'read-index';
+}
+
 /** How long a duplicate connection is kept after traffic moved off it. */
 const DUPLICATE_GRACE_MS = 2_000;
 
@@ -77,6 +82,7 @@ class MqttTransportImpl implements MqttTransport {
   private readonly detach: () => void;
   /** Duplicate connections waiting out their grace period (at most one per peer). */
   private readonly retiring = new Map<NodeJS.Timeout, OutboundConnection>();
+  private readonly livenessTimer: NodeJS.Timeout;
 
   constructor(private readonly options: MqttTransportOptions) {
     validateClusterName(options.cluster);
@@ -98,6 +104,8 @@ class MqttTransportImpl implements MqttTransport {
     );
     for (const [id, address] of options.peers ?? []) this.addPeer(id, address);
     this.detach = this.attachBroker(options.aedes);
+    this.livenessTimer = setInterval(() => this.checkLiveness(), this.limits.livenessCheckMs);
+    this.livenessTimer.unref();
   }
 
   // ---- Transport interface ----
@@ -120,6 +128,7 @@ class MqttTransportImpl implements MqttTransport {
       link.counters.dropped++;
       return;
     }
+    if (expectsAnswer(msg) && link.unansweredSince === 0) link.unansweredSince = Date.now();
     if (this.channelOf(link) === undefined) {
       this.ensureConnection(link);
       return;
@@ -192,6 +201,7 @@ class MqttTransportImpl implements MqttTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.livenessTimer);
     this.detach();
     for (const [timer, connection] of this.retiring) {
       clearTimeout(timer);
@@ -286,6 +296,7 @@ class MqttTransportImpl implements MqttTransport {
       ready: () => {
         link.failures = 0;
         link.nextDialAt = 0;
+        this.restartAnswerClock(link);
         this.log('PEER_CONNECTED', link.id, `dialed ${address.host}:${address.port}`);
         this.resolveDuplicate(link);
         this.kick(link);
@@ -358,6 +369,42 @@ class MqttTransportImpl implements MqttTransport {
     }
   }
 
+  // ---- Liveness: a link that swallows our messages and answers nothing is dead ----
+
+  /**
+   * TCP does not notice a blackholed route for minutes, and MQTT's keepalive is
+   * counted in many seconds. Raft answers every request (append, heartbeat,
+   * vote, read index) within a heartbeat, so a link that has had a request
+   * unanswered for deadLinkMs, with nothing at all heard meanwhile, is closed,
+   * reported unreachable and dialed again at once.
+   */
+  /** A new connection: requests still waiting are measured from now, not from before the dial. */
+  private restartAnswerClock(link: PeerLink): void {
+    if (link.unansweredSince !== 0) link.unansweredSince = Date.now();
+  }
+
+  private checkLiveness(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const link of this.links.values()) {
+      if (link.unansweredSince === 0 || now - link.unansweredSince < this.limits.deadLinkMs) continue;
+      if (now - link.lastHeardAt < this.limits.deadLinkMs) continue;
+      link.unansweredSince = 0;
+      const channel = this.channelOf(link);
+      if (channel === undefined) continue;
+      link.counters.deadLinks++;
+      this.log('PEER_SILENT', link.id, `nothing heard for ${now - Math.max(link.lastHeardAt, 0)} ms while our messages went unanswered: closing the link and dialing again`);
+      link.outbound?.close('peer silent', true);
+      link.outbound = undefined;
+      if (link.inbound && !link.inbound.closed) link.inbound.close();
+      link.inbound = undefined;
+      link.failures = 0;
+      link.nextDialAt = 0;
+      this.reportUnreachable(link.id);
+      if (link.queue.length > 0 || link.snapshot) this.ensureConnection(link);
+    }
+  }
+
   // ---- The local broker: inbound connections and their traffic ----
 
   private attachBroker(aedes: Aedes): () => void {
@@ -368,6 +415,7 @@ class MqttTransportImpl implements MqttTransport {
       const link = this.links.get(peer) ?? this.createLink(peer);
       if (link.inbound === client) return;
       link.inbound = client;
+      this.restartAnswerClock(link);
       client.conn.on('drain', () => this.kick(link));
       this.log('PEER_ACCEPTED', peer, 'peer connected to this broker');
       this.resolveDuplicate(link);
@@ -410,6 +458,8 @@ class MqttTransportImpl implements MqttTransport {
     const target = parseRaftTopic(this.cluster, topic);
     if (target === null || target.to !== this.self || this.closed) return;
     const link = this.links.get(peer) ?? this.createLink(peer);
+    link.lastHeardAt = Date.now();
+    link.unansweredSince = 0;
     try {
       if (target.kind === 'chunk') return this.onChunkFrame(link, decodeChunkFrame(payload, this.limits.chunkBytes));
       const frames = decodeBatch(payload, this.limits.maxBatchBytes);

@@ -29,6 +29,10 @@ export interface PeerStats {
   readonly via: 'outbound' | 'inbound' | 'memory' | null;
   readonly snapshotsSent: number;
   readonly snapshotsFailed: number;
+  /** Milliseconds since anything arrived from the peer (null: never). */
+  readonly lastHeardMsAgo: number | null;
+  /** Connections closed because the peer stopped answering (a dead or blackholed link). */
+  readonly deadLinks: number;
 }
 
 export type MessageHandler = (msg: Message) => void;

@@ -2,11 +2,11 @@
 // sources through tsx; torn down (and its data removed) by the test.
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { Installation } from '../../src/bench/launcher.ts';
+import { Installation, type LauncherOptions } from '../../src/bench/launcher.ts';
 
 const main = join(import.meta.dirname, '../../src/cli/main.ts');
 
-export async function startInstallation(t: Test, voters: number, externals: number, extraArgs: string[] = []): Promise<Installation> {
+export async function startInstallation(t: Test, voters: number, externals: number, extraArgs: string[] = [], options: Partial<LauncherOptions> = {}): Promise<Installation> {
   const root = t.testdir();
   const inst = new Installation({
     command: process.execPath,
@@ -15,6 +15,7 @@ export async function startInstallation(t: Test, voters: number, externals: numb
     cluster: 'test',
     extraArgs: ['--log-level', 'info', '--tick-ms', '50', ...extraArgs],
     logTailLines: 400,
+    ...options,
   });
   t.teardown(async () => {
     await inst.stopAll('SIGKILL');

@@ -36,9 +36,9 @@ export function describe(m: Message): string {
     case 'pre-vote-response':
       return `${head} ${m.reject ? 'rejected' : 'granted'}`;
     case 'heartbeat':
-      return `${head} commit ${m.commit}${m.context.length ? ` ctx ${text.decode(m.context)}` : ''}`;
+      return `${head} commit ${m.commit}${m.readRound > 0 ? ` read round ${m.readRound}` : ''}`;
     case 'heartbeat-response':
-      return `${head}${m.context.length ? ` ctx ${text.decode(m.context)}` : ''}`;
+      return `${head}${m.readRound > 0 ? ` read round ${m.readRound}` : ''}`;
     case 'snapshot':
       return `${head} ${m.snapshot.metadata.index}/${m.snapshot.metadata.term}`;
     case 'read-index':
@@ -62,6 +62,9 @@ export class Cluster {
   private seed = 1;
   /** Messages matching this are lost (for scripting exact interleavings). */
   dropIf: ((m: Message) => boolean) | undefined = undefined;
+  /** Messages matching this stay on the wire until releaseHeld() (a delayed network). */
+  holdIf: ((m: Message) => boolean) | undefined = undefined;
+  readonly held: Message[] = [];
 
   constructor(voters: NodeId[], readonly opts: NodeOptions = {}, learners: NodeId[] = []) {
     const conf: ConfState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
@@ -172,6 +175,11 @@ export class Cluster {
       for (const msg of batch) {
         moved = true;
         const to = this.members.get(msg.to);
+        if (this.holdIf?.(msg)) {
+          this.transcript.push(`  ${describe(msg)} (held on the wire)`);
+          this.held.push(msg);
+          continue;
+        }
         if (!to || !to.up || this.cut.has(`${msg.from}>${msg.to}`) || this.dropIf?.(msg)) {
           this.transcript.push(`  ${describe(msg)} (lost)`);
           continue;
@@ -182,6 +190,17 @@ export class Cluster {
       if (!moved) return;
     }
     throw new Error('cluster did not stabilize');
+  }
+
+  /** Delivers the held messages now (they were already on the wire: partitions do not stop them). */
+  releaseHeld(): void {
+    for (const msg of this.held.splice(0)) {
+      const to = this.members.get(msg.to);
+      if (!to || !to.up) continue;
+      this.transcript.push(`${describe(msg)} (released)`);
+      to.node.step(msg);
+    }
+    this.stabilize();
   }
 
   tick(id: NodeId, n = 1): void {
@@ -227,6 +246,8 @@ export class Cluster {
 export function golden(name: string, transcript: readonly string[]): { actual: string; expected: string } {
   const file = new URL(`./golden/${name}.txt`, import.meta.url);
   const actual = transcript.join('\n') + '\n';
-  if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) writeFileSync(file, actual);
+  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, actual);
+  // A missing golden file is a failure, never a silent first write.
+  if (!existsSync(file)) return { actual, expected: `(missing test/raft/golden/${name}.txt: run with UPDATE_GOLDEN=1 after reading the story)\n` };
   return { actual, expected: readFileSync(file, 'utf8') };
 }

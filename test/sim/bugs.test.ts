@@ -2,6 +2,7 @@
 import t from 'tap';
 import { runSimulation } from './simulation.ts';
 import type { RaftBugs } from '../../src/raft/config.ts';
+import type { SimHarnessBugs } from './simulation.ts';
 
 // Seeds 1.. with the default (seed-chosen) profiles. Measured when these bounds were set, out of seeds 1..200:
 //   applyBeforeCommit             first seed 1, caught by 200 of 200 seeds (an entry applied before it is on
@@ -11,12 +12,36 @@ import type { RaftBugs } from '../../src/raft/config.ts';
 //   commitPreviousTermByCounting  first seed 1, caught by 28 of 200, all in the leader-churn profile (about one
 //     seed in four): 28 of its 62 seeds. The commit durability check flags it when the early commit happens;
 //     without that check, elections that actually drop the entry catch it in about 1 leader-churn seed in 30.
+//   readAckAnyRound               first seed 19, caught by 13 of 200, all in the delayed-reads profile (about one
+//     seed in five): a deposed leader, paused while its followers' acknowledgements are stalled on the wire,
+//     counts them for a read it registers after resuming and serves a value older than a completed write.
+//   perProcessReadCounter (harness) first seed 19, caught by 29 of 200, all delayed-reads: a board that restarts
+//     while the answer to its last read is on the wire pairs that answer with its new read (same context r1).
 const cases: { bug: keyof RaftBugs; bound: number; property: RegExp }[] = [
   { bug: 'voteWithoutLogCheck', bound: 20, property: /leader completeness|state machine safety|linearizability|log matching/ },
   { bug: 'applyBeforeCommit', bound: 20, property: /leader completeness|state machine safety|linearizability/ },
   { bug: 'readIndexWithoutQuorum', bound: 20, property: /linearizability/ },
   { bug: 'commitPreviousTermByCounting', bound: 50, property: /leader completeness|state machine safety|linearizability/ },
+  { bug: 'readAckAnyRound', bound: 60, property: /linearizability/ },
 ];
+
+const harnessCases: { bug: keyof SimHarnessBugs; bound: number; property: RegExp }[] = [
+  { bug: 'perProcessReadCounter', bound: 60, property: /linearizability/ },
+];
+
+for (const c of harnessCases) {
+  t.test(`${c.bug} (around the core) is caught within ${c.bound} seeds`, async (t) => {
+    for (let seed = 1; seed <= c.bound; seed++) {
+      const r = runSimulation({ seed, harnessBugs: { [c.bug]: true } });
+      if (!r.ok) {
+        t.match(r.failure ?? '', c.property, `seed ${seed} (${r.profile}): ${r.failure?.split('\n')[0]}`);
+        t.comment(`${c.bug}: caught after ${seed} seed(s)`);
+        return;
+      }
+    }
+    t.fail(`${c.bug} went unnoticed for ${c.bound} seeds`);
+  });
+}
 
 for (const c of cases) {
   t.test(`${c.bug} is caught within ${c.bound} seeds`, async (t) => {

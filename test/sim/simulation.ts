@@ -11,6 +11,7 @@ import { RegisterMachine, decodeCommand, encodeCommand, type OpResult, type Regi
 import { checkLinearizable, type HistoryOp } from './linearizability.ts';
 import { checkCommitDurable, memoryView, persistedView, type LogView } from './durability.ts';
 import type { Ready } from '../../src/raft/node.ts';
+import { ReadContexts } from '../../src/board/read-context.ts';
 
 export interface SimOptions {
   readonly seed: number;
@@ -33,6 +34,27 @@ export interface SimOptions {
    * losing the entries they just sent.
    */
   readonly parallelLeaderWrite?: boolean;
+  /** TEST ONLY: deliberately broken behaviours of the code around the core (see SimHarnessBugs). */
+  readonly harnessBugs?: SimHarnessBugs;
+}
+
+/** TEST ONLY: broken board-side behaviours, to prove the checkers catch them. */
+export interface SimHarnessBugs {
+  /** Read contexts numbered r1, r2, ... per process, starting again at every start (the old board scheme). */
+  readonly perProcessReadCounter?: boolean;
+}
+
+/** Where a board's own read contexts come from (the board's scheme, or the planted bug's). */
+interface ReadContextSource {
+  next(): { context: Uint8Array; key: string };
+}
+
+class PerProcessCounter implements ReadContextSource {
+  private seq = 0;
+  next(): { context: Uint8Array; key: string } {
+    const key = `r${++this.seq}`;
+    return { context: new TextEncoder().encode(key), key };
+  }
 }
 
 /**
@@ -41,12 +63,15 @@ export interface SimOptions {
  * - leader-churn: Figure 8's adversary. 5 voters, one entry per append; leaders often lose power
  *   soon after election or right after applying, taking their unsent messages with them, so terms
  *   end with entries on a minority and restarted boards bring back stale-term entries.
+ * - delayed-reads: many concurrent linearizable reads on several boards while some messages stay
+ *   on the wire for many election timeouts, across elections, crashes and restarts.
  */
-export type SimProfile = 'mixed' | 'stress' | 'leader-churn';
+export type SimProfile = 'mixed' | 'stress' | 'leader-churn' | 'delayed-reads';
 
 export type FaultKind =
   | 'drop' | 'duplicate' | 'reorder' | 'partition' | 'crash' | 'conf-change' | 'remove-leader'
-  | 'promote-learner' | 'transfer' | 'snapshot' | 'compaction' | 'power-cut';
+  | 'promote-learner' | 'transfer' | 'snapshot' | 'compaction' | 'power-cut'
+  | 'long-delay' | 'stall' | 'pause' | 'link-cut';
 
 export interface SimResult {
   readonly seed: number;
@@ -67,6 +92,9 @@ interface SimNode {
   incarnation: number;
   /** Read requests waiting for the state machine to reach their index. */
   reads: { client: number; index: number }[];
+  /** This process's read contexts, and the client reads waiting under each (as the board's ReadWaiters). */
+  contexts: ReadContextSource;
+  readsByContext: Map<string, { client: number; seq: number; attempt: number }>;
   decommissioned: boolean;
   downUntil: number;
   /** leader-churn: when this leader loses power (Infinity = not scheduled). */
@@ -83,10 +111,18 @@ interface Client {
   attempt: number;
   nodeId: NodeId | undefined;
   retryAt: number;
+  /** Driven by an adversary (delayed-reads), not by the random client loop. */
+  readonly scripted: boolean;
 }
 
 const TICK = 5; // time units per Raft tick
 const RETRY = 60; // a client retries an unanswered operation after this many time units
+
+/** The profile a seed runs when none is forced. */
+function pickProfile(rng: SeededRandom): SimProfile {
+  const x = rng.next();
+  return x < 0.25 ? 'leader-churn' : x < 0.45 ? 'delayed-reads' : 'mixed';
+}
 
 export function runSimulation(opts: SimOptions): SimResult {
   const sim = new Simulation(opts);
@@ -109,6 +145,15 @@ class Simulation {
   private readonly trace: string[] = [];
   private readonly faults = new Set<FaultKind>();
   private readonly spares: NodeId[] = [];
+  /** delayed-reads: reads to start at a paused leader when it resumes. */
+  private scriptedOps: { node: NodeId | null; avoid: NodeId; at: number; op: RegisterOp }[] = [];
+  private scriptedValue = 100;
+  /** The restart story in progress (see startRestartStory). */
+  private story: { phase: 'restarted' | 'answer-held' | 'writing'; f: NodeId; since: number } | undefined;
+  /** Nodes random clients leave alone while a story uses them. */
+  private readonly reserved = new Set<NodeId>();
+  /** No random crash, partition, pause or membership change before this time (a story is playing out). */
+  private quietUntil = 0;
   private initialMembers: NodeId[] = [];
   private initialVoters: NodeId[] = [];
   /** Commit durability is checked against the initial voters, so only until a membership change is proposed. */
@@ -137,13 +182,14 @@ class Simulation {
     const rng = this.rng;
     this.faultTime = opts.faultTime ?? 2500;
     this.livenessBound = opts.livenessBound ?? 4000;
-    this.profile = opts.profile ?? (opts.stress === true ? 'stress' : rng.chance(0.25) ? 'leader-churn' : 'mixed');
-    const focused = this.profile !== 'mixed';
-    this.crashRate = this.profile === 'stress' ? 0.02 : this.profile === 'leader-churn' ? 0.003 : 0.004;
+    this.profile = opts.profile ?? (opts.stress === true ? 'stress' : pickProfile(rng));
+    const focused = this.profile === 'stress' || this.profile === 'leader-churn';
+    const delayedReads = this.profile === 'delayed-reads';
+    this.crashRate = this.profile === 'stress' ? 0.02 : this.profile === 'leader-churn' ? 0.003 : this.profile === 'delayed-reads' ? 0.008 : 0.004;
     this.killAfterApply = this.profile === 'stress' ? 0.3 : this.profile === 'leader-churn' ? 0.15 : 0;
     this.dieYoung = this.profile === 'leader-churn' ? 0.8 : 0;
-    this.maxDowntime = this.profile === 'leader-churn' ? 150 : 300;
-    this.voterCount = focused ? 5 : rng.pick([3, 5, 7]);
+    this.maxDowntime = this.profile === 'leader-churn' || this.profile === 'delayed-reads' ? 150 : 300;
+    this.voterCount = focused ? 5 : delayedReads ? rng.pick([3, 5]) : rng.pick([3, 5, 7]);
     this.learnerCount = focused ? 0 : rng.nextInt(3);
     this.electionTicks = 10;
     const mode = rng.nextInt(3);
@@ -156,6 +202,13 @@ class Simulation {
       dropRate: rng.next() * 0.15,
       duplicateRate: rng.next() * 0.08,
       maxDelay: 2 + rng.nextInt(14),
+      // An election timeout is 10 ticks of 5 units: long delays span 1 to 10 of them.
+      ...(delayedReads ? {
+        longDelayRate: 0.005 + rng.next() * 0.02,
+        readPathLongDelayRate: 0.05 + rng.next() * 0.25,
+        longDelayMin: 50,
+        longDelayMax: 400,
+      } : {}),
     });
     const voters = Array.from({ length: this.voterCount }, (_, i) => `v${i + 1}`);
     const learners = Array.from({ length: this.learnerCount }, (_, i) => `l${i + 1}`);
@@ -164,8 +217,13 @@ class Simulation {
     for (const id of [...voters, ...learners]) this.addNode(id, MemoryStorage.bootstrap(conf));
     this.initialMembers = [...voters, ...learners];
     this.initialVoters = voters;
-    for (let c = 0; c < 3; c++) {
-      this.clients.push({ id: c, seq: 0, op: undefined, call: 0, attempt: 0, nodeId: undefined, retryAt: 0 });
+    for (let c = 0; c < (delayedReads ? 6 : 3); c++) {
+      this.clients.push({ id: c, seq: 0, op: undefined, call: 0, attempt: 0, nodeId: undefined, retryAt: 0, scripted: false });
+    }
+    if (delayedReads) {
+      for (let k = 0; k < 3; k++) {
+        this.clients.push({ id: this.clients.length, seq: 0, op: undefined, call: 0, attempt: 0, nodeId: undefined, retryAt: 0, scripted: true });
+      }
     }
     this.log(`seed ${opts.seed} (${this.profile}): voters ${voters.join(',')} learners ${learners.join(',') || '-'} preVote ${this.preVote} checkQuorum ${this.checkQuorum} maxSizePerMsg ${this.maxSizePerMsg} drop ${this.net.faults.dropRate.toFixed(3)} dup ${this.net.faults.duplicateRate.toFixed(3)} delay<=${this.net.faults.maxDelay}`);
   }
@@ -179,6 +237,7 @@ class Simulation {
     const sn: SimNode = {
       id, storage, node: undefined, sm: new RegisterMachine(), conf: storage.initialState().confState,
       incarnation: 0, reads: [], decommissioned: false, downUntil: 0, crashAt: Infinity, inflight: undefined,
+      contexts: new PerProcessCounter(), readsByContext: new Map(),
     };
     this.nodes.set(id, sn);
     this.start(sn);
@@ -191,6 +250,11 @@ class Simulation {
     sn.reads = [];
     sn.crashAt = Infinity;
     sn.incarnation++;
+    // A new process: a new read-context source and no reads waiting.
+    sn.contexts = this.opts.harnessBugs?.perProcessReadCounter === true
+      ? new PerProcessCounter()
+      : new ReadContexts(sn.id, this.rng.nextInt(2 ** 31).toString(16));
+    sn.readsByContext = new Map();
     sn.node = new RaftNode({
       id: sn.id,
       storage: sn.storage,
@@ -210,6 +274,11 @@ class Simulation {
 
   private live(): SimNode[] {
     return [...this.nodes.values()].filter((n) => n.node !== undefined && !n.decommissioned);
+  }
+
+  /** Running and not paused: the nodes that tick, handle Readys and take client requests. */
+  private active(sn: SimNode): boolean {
+    return sn.node !== undefined && !sn.decommissioned && !this.net.isPaused(sn.id, this.now);
   }
 
   private leader(): SimNode | undefined {
@@ -251,7 +320,7 @@ class Simulation {
   }
 
   private allClientsDone(): boolean {
-    return this.clients.every((c) => c.op === undefined && c.seq >= 2);
+    return this.clients.every((c) => c.op === undefined && (c.seq >= 2 || c.scripted));
   }
 
   private step(): void {
@@ -265,18 +334,19 @@ class Simulation {
     let k = 0;
     for (const sn of this.nodes.values()) {
       k++;
-      if (sn.node && !sn.decommissioned && (this.now + k) % TICK === 0) sn.node.tick();
+      if (this.active(sn) && (this.now + k) % TICK === 0) sn.node!.tick();
     }
     this.driveClients();
     // Ready processing; sometimes delayed, which is what a crash can lose.
     for (const sn of this.nodes.values()) {
-      if (!sn.node || sn.decommissioned) continue;
+      const node = sn.node;
+      if (!node || !this.active(sn)) continue;
       if (sn.inflight) {
         this.progressInflight(sn, sn.inflight);
         continue;
       }
-      if (sn.node.hasReady() && (this.healed || this.rng.chance(this.pReady))) {
-        const rd = sn.node.ready();
+      if (node.hasReady() && (this.healed || this.rng.chance(this.pReady))) {
+        const rd = node.ready();
         if (rd.earlyMessages.length === 0) {
           this.handleReady(sn, rd);
           continue;
@@ -333,9 +403,13 @@ class Simulation {
     const killLeader = this.killAfterApply > 0 && !this.healed && node.raft.role === 'leader' &&
       rd.committedEntries.length > 0 && this.rng.chance(this.killAfterApply);
     for (const rs of rd.readStates) {
-      const [client, seq, attempt] = new TextDecoder().decode(rs.context).split(':').map(Number);
-      const c = this.clients[client as number];
-      if (c && c.op?.kind === 'read' && c.seq === seq && c.attempt === attempt && c.nodeId === sn.id) {
+      // As the board does: the context names the waiting read, nothing else is checked.
+      const key = new TextDecoder().decode(rs.context);
+      const w = sn.readsByContext.get(key);
+      if (!w) continue;
+      sn.readsByContext.delete(key);
+      const c = this.clients[w.client];
+      if (c && c.op?.kind === 'read' && c.seq === w.seq && c.attempt === w.attempt && c.nodeId === sn.id) {
         sn.reads.push({ client: c.id, index: rs.index });
       }
     }
@@ -430,7 +504,25 @@ class Simulation {
   // ---- clients ----
 
   private driveClients(): void {
+    // delayed-reads: the adversary's own operations (a write elsewhere while the leader sleeps, a read there as it wakes).
+    for (const r of this.scriptedOps) {
+      if (r.at !== this.now) continue;
+      const c = this.clients.find((x) => x.scripted && x.op === undefined);
+      const targets = r.node !== null
+        ? [this.nodes.get(r.node)].filter((n): n is SimNode => n !== undefined && this.active(n))
+        : this.live().filter((n) => n.id !== r.avoid && this.active(n));
+      if (!c || targets.length === 0) continue;
+      c.op = r.op;
+      c.call = this.now;
+      c.attempt = 0;
+      this.submitTo(c, this.rng.pick(targets));
+    }
+    this.scriptedOps = this.scriptedOps.filter((r) => r.at > this.now);
     for (const c of this.clients) {
+      if (c.scripted) {
+        if (c.op !== undefined && this.now >= c.retryAt) this.submit(c);
+        continue;
+      }
       if (c.op === undefined) {
         if (c.seq >= 2 && !this.healed && !this.rng.chance(0.02)) continue;
         if (c.seq >= 2 && this.healed) continue;
@@ -445,7 +537,8 @@ class Simulation {
   }
 
   private randomOp(): RegisterOp {
-    const r = this.rng.nextInt(3);
+    // delayed-reads: two reads in three operations.
+    const r = this.profile === 'delayed-reads' ? (this.rng.chance(0.67) ? 2 : this.rng.nextInt(2)) : this.rng.nextInt(3);
     if (r === 0) return { kind: 'write', value: this.rng.nextInt(5) };
     if (r === 1) return { kind: 'cas', expect: this.rng.nextInt(5), value: this.rng.nextInt(5) };
     return { kind: 'read' };
@@ -454,12 +547,21 @@ class Simulation {
   private submit(c: Client): void {
     c.attempt++;
     c.retryAt = this.now + RETRY;
-    const candidates = this.live();
+    const candidates = this.live().filter((n) => this.active(n) && !this.reserved.has(n.id));
     if (candidates.length === 0) return;
-    const sn = this.rng.pick(candidates);
+    this.submitTo(c, this.rng.pick(candidates));
+  }
+
+  private submitTo(c: Client, sn: SimNode): void {
+    if (c.attempt === 0) c.attempt = 1;
+    c.retryAt = this.now + RETRY;
     c.nodeId = sn.id;
     try {
-      if (c.op!.kind === 'read') sn.node!.readIndex(new TextEncoder().encode(`${c.id}:${c.seq}:${c.attempt}`));
+      if (c.op!.kind === 'read') {
+        const { context, key } = sn.contexts.next();
+        sn.readsByContext.set(key, { client: c.id, seq: c.seq, attempt: c.attempt });
+        sn.node!.readIndex(context);
+      }
       else sn.node!.propose(encodeCommand({ client: c.id, seq: c.seq, op: c.op! }));
     } catch {
       // No leader known there; the retry timer picks another node later.
@@ -480,6 +582,9 @@ class Simulation {
       }
     }
     for (const sn of this.live()) if (this.now >= sn.crashAt) this.crash(sn, this.now - 1, 'loses power soon after election');
+    this.advanceRestartStory();
+    // While the adversary plays a story out, it keeps every other fault away (messages are still lost and delayed).
+    if (this.now < this.quietUntil) return;
     if (rng.chance(this.crashRate)) this.crashOne();
     if (rng.chance(0.002)) this.partition();
     if (this.net.isPartitioned() && rng.chance(0.004)) {
@@ -488,6 +593,147 @@ class Simulation {
     }
     if (this.profile !== 'leader-churn' && rng.chance(0.004)) this.changeMembership();
     if (rng.chance(0.002)) this.transfer();
+    // Slow links and stopped processes: rare in general, the point of delayed-reads.
+    const slow = this.profile === 'delayed-reads' ? 0.006 : 0.0005;
+    if (rng.chance(slow)) this.stallLink();
+    if (rng.chance(slow)) this.pause();
+    if (rng.chance(slow)) this.cutLink();
+    if (this.profile === 'delayed-reads' && rng.chance(0.03)) {
+      if (rng.chance(0.5)) this.deposeLeader();
+      else this.startRestartStory();
+    }
+    if (this.net.counts.longDelayed > 0) this.faults.add('long-delay');
+  }
+
+  /** A node, often the leader (what a delayed or paused link hurts most). */
+  private victim(): SimNode | undefined {
+    const l = this.leader();
+    const up = this.live();
+    if (up.length === 0) return undefined;
+    return l && this.rng.chance(0.5) ? l : this.rng.pick(up);
+  }
+
+  /**
+   * A board restarts while the answer to its last read is still on the wire:
+   * F restarts, reads (its first read in that process), the answer is held on
+   * the wire, F loses power and restarts, a write completes elsewhere, and F
+   * reads again (again its first read) just as the old answer arrives. Read
+   * contexts that repeat across restarts pair the old answer with the new read.
+   */
+  private startRestartStory(): void {
+    const l = this.leader();
+    if (!l || this.story || this.net.isPartitioned()) return;
+    const followers = this.live().filter((n) => n !== l && this.active(n) && n.node!.raft.role === 'follower');
+    if (followers.length === 0) return;
+    const f = this.rng.pick(followers);
+    this.story = { phase: 'restarted', f: f.id, since: this.now };
+    this.reserved.add(f.id);
+    this.quietUntil = this.now + 1000;
+    this.crash(f, Infinity, 'restarts (story: an answer on the wire)');
+    f.downUntil = this.now + 20;
+  }
+
+  private advanceRestartStory(): void {
+    const st = this.story;
+    if (!st) return;
+    const f = this.nodes.get(st.f)!;
+    const knowsLeader = f.node !== undefined && this.active(f) && f.node.raft.role === 'follower' && f.node.raft.lead !== null;
+    const end = (): void => {
+      this.net.release(this.now + 1);
+      this.reserved.delete(st.f);
+      this.story = undefined;
+      this.quietUntil = this.now;
+    };
+    if (this.now - st.since > 900) return end();
+    if (st.phase === 'restarted' && knowsLeader) {
+      this.net.hold((m) => m.type === 'read-index-response' && m.to === st.f);
+      if (!this.startScripted({ kind: 'read' }, f)) return end();
+      st.phase = 'answer-held';
+    } else if (st.phase === 'answer-held' && this.net.heldCount > 0) {
+      this.crash(f, this.now, 'loses power (story: its read answer is on the wire)');
+      f.downUntil = this.now + 20;
+      const others = this.live().filter((n) => n !== f && this.active(n));
+      if (others.length === 0 || !this.startScripted({ kind: 'write', value: this.scriptedValue++ }, this.rng.pick(others))) return end();
+      st.phase = 'writing';
+    } else if (st.phase === 'writing' && knowsLeader && this.clients.every((c) => !c.scripted || c.op?.kind !== 'write')) {
+      this.startScripted({ kind: 'read' }, f);
+      this.net.release(this.now + 1);
+      end();
+    }
+  }
+
+  /** An idle scripted client starts `op` at `sn`; false when none is idle. */
+  private startScripted(op: RegisterOp, sn: SimNode): boolean {
+    const c = this.clients.find((x) => x.scripted && x.op === undefined);
+    if (!c) return false;
+    c.op = op;
+    c.call = this.now;
+    c.attempt = 0;
+    this.submitTo(c, sn);
+    return true;
+  }
+
+  /**
+   * The issue's stale-read story, as an adversary: the leader is paused; some
+   * voters lose their link to it, the others' messages to it stall (their
+   * acknowledgements already on the wire arrive after the pause, followed by
+   * news of the new term); the others elect a new leader and commit meanwhile.
+   */
+  private deposeLeader(): void {
+    const l = this.leader();
+    if (!l || this.net.isPaused(l.id, this.now)) return;
+    const others = this.live().filter((n) => n !== l);
+    if (others.length < 2) return;
+    // Only from a healthy cluster, so that the others can elect and commit while the leader sleeps.
+    const voters = l.node!.raft.trk.voters();
+    if (this.net.isPartitioned() || voters.some((v) => { const n = this.nodes.get(v); return !n || !this.active(n); })) return;
+    // Long enough for the others to elect a leader and commit (an election timeout is 50 to 100 units).
+    const pauseFor = 250 + this.rng.nextInt(200);
+    const resume = this.now + pauseFor;
+    this.quietUntil = resume + 60;
+    const writeAt = this.now + 110 + this.rng.nextInt(40);
+    this.scriptedOps.push({ node: null, avoid: l.id, at: writeAt, op: { kind: 'write', value: this.scriptedValue++ } });
+    this.scriptedOps.push({ node: l.id, avoid: l.id, at: resume, op: { kind: 'read' } });
+    // Mostly stalled (their acknowledgements already on the wire come late, then the news), some cut.
+    for (const o of others) {
+      if (this.rng.chance(0.1)) this.net.cutLink(l.id, o.id);
+      else this.net.stall(o.id, l.id, resume + 5 + this.rng.nextInt(60));
+    }
+    this.net.pause(l.id, resume);
+    this.faults.add('pause');
+    this.faults.add('stall');
+    this.log(`${l.id} (leader) paused until ${resume}, its links cut or stalled`);
+  }
+
+  private stallLink(): void {
+    const a = this.victim();
+    const others = this.live().filter((n) => n !== a);
+    if (!a || others.length === 0) return;
+    const b = this.rng.pick(others);
+    const [from, to] = this.rng.chance(0.5) ? [a, b] : [b, a];
+    const until = this.now + 50 + this.rng.nextInt(450);
+    this.net.stall(from.id, to.id, until);
+    this.faults.add('stall');
+    this.log(`link ${from.id}>${to.id} stalls until ${until}`);
+  }
+
+  private pause(): void {
+    const sn = this.victim();
+    if (!sn || this.net.isPaused(sn.id, this.now)) return;
+    const until = this.now + 30 + this.rng.nextInt(270);
+    this.net.pause(sn.id, until);
+    this.faults.add('pause');
+    this.log(`${sn.id} paused until ${until}`);
+  }
+
+  private cutLink(): void {
+    const a = this.victim();
+    const others = this.live().filter((n) => n !== a);
+    if (!a || others.length === 0) return;
+    const b = this.rng.pick(others);
+    this.net.cutLink(a.id, b.id);
+    this.faults.add('link-cut');
+    this.log(`link ${a.id}-${b.id} cut`);
   }
 
   private crashOne(): void {
@@ -586,7 +832,7 @@ class Simulation {
 
   private heal(): void {
     this.healed = true;
-    this.net.heal();
+    this.net.healAll(this.now);
     this.net.faults = { dropRate: 0, duplicateRate: 0, maxDelay: this.net.faults.maxDelay };
     for (const sn of this.nodes.values()) if (!sn.node && !sn.decommissioned) this.start(sn);
     this.log('all faults healed, all nodes up');

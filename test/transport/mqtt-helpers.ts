@@ -64,4 +64,4 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_
 }
 
 export const heartbeat = (from: NodeId, to: NodeId, commit: number): Message =>
-  ({ type: 'heartbeat', from, to, term: 1, commit, context: new Uint8Array() });
+  ({ type: 'heartbeat', from, to, term: 1, commit, readRound: 0 });
