@@ -47,8 +47,12 @@ async function main(): Promise<void> {
   try {
     await inst.create(voters, externals);
     const leader = await inst.waitForLeader();
-    for (let i = 1; i <= externals; i++) inst.start(`e${i}`);
-    for (let i = 1; i <= externals; i++) await inst.waitForRole(`e${i}`, 'external');
+    // External boards join ten at a time (each join is a membership change on the leader).
+    for (let from = 1; from <= externals; from += 10) {
+      const batch = Array.from({ length: Math.min(10, externals - from + 1) }, (_, k) => `e${from + k}`);
+      for (const id of batch) inst.start(id);
+      for (const id of batch) await inst.waitForRole(id, 'external', 180_000);
+    }
     await sleep(15_000); // start-up settles
     const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
     const results: PhaseResult[] = [];

@@ -92,7 +92,7 @@ export interface MemberView {
   readonly health: Health;
   /** Why, in a few words ("no report for 7 s", "42 entries behind"). */
   readonly reason: string;
-  /** Since the leader last heard this board's report; null when never. */
+  /** Since the leader last heard anything from this board; null when never. */
   readonly lastContactMs: number | null;
   /** Entries the leader has that this board does not hold yet; null when unknown. */
   readonly lagEntries: number | null;

@@ -89,8 +89,8 @@ export class LeaderTelemetry {
   readonly propagation = new PropagationTracker();
   private leaderSince: number | null = null;
   private term = 0;
-  /** Messages dropped per peer when this leadership began (more since then, unconnected, is a failed dial). */
-  private readonly droppedAtStart = new Map<string, number>();
+  /** Per peer when this leadership began: messages dropped plus dead links (more since then, unconnected, is a failed dial). */
+  private readonly failuresAtStart = new Map<string, number>();
   private cached: { at: number; views: MemberView[] } | null = null;
 
   constructor(private readonly inputs: LeaderInputs) {}
@@ -102,8 +102,8 @@ export class LeaderTelemetry {
       this.term = term;
       this.records.clear();
       this.propagation.reset();
-      this.droppedAtStart.clear();
-      for (const [id, link] of this.inputs.links()) this.droppedAtStart.set(id, link.dropped);
+      this.failuresAtStart.clear();
+      for (const [id, link] of this.inputs.links()) this.failuresAtStart.set(id, link.dropped + link.deadLinks);
     } else if (!isLeader && this.leaderSince !== null) {
       this.leaderSince = null;
       this.cached = null;
@@ -230,13 +230,15 @@ export class LeaderTelemetry {
         const reportAgeMs = isLeader ? 0 : rec ? now - rec.reportAt : null;
         const link = links.get(id);
         const { health, reason } = assessHealth({
-          isLeader, connected: link?.connected ?? false, dialFailed: (link?.dropped ?? 0) > (this.droppedAtStart.get(id) ?? 0), reportAgeMs, leaderForMs: leaderFor, lagEntries, progress,
+          isLeader, connected: link?.connected ?? false,
+          dialFailed: (link ? link.dropped + link.deadLinks : 0) > (this.failuresAtStart.get(id) ?? 0), reportAgeMs, leaderForMs: leaderFor, lagEntries, progress,
           cpuPermille: figures?.cpuPermille ?? null,
         });
         const samples = series === undefined ? [] : full ? series.toSamples(now) : [series.newest(now)].filter((x) => x !== null);
         out.push({
           id, role, health, reason,
-          lastContactMs: reportAgeMs === null ? null : Math.round(reportAgeMs),
+          // Any traffic from the board counts (Raft answers arrive several times a second).
+          lastContactMs: isLeader ? 0 : link?.lastHeardMsAgo ?? (reportAgeMs === null ? null : Math.round(reportAgeMs)),
           lagEntries, propagationUs: isLeader ? null : rec?.propagationUs ?? null,
           figures, reportAgeMs: Math.round(reportAgeMs ?? 0),
           series: samples,

@@ -119,7 +119,10 @@ function statusOf(self: string, voters: string[], learners: string[], lastIndex 
   } as RaftStatus;
 }
 
-const okLink: PeerStats = { queued: 0, queuedBytes: 0, sent: 0, dropped: 0, received: 0, rejected: 0, connected: true, via: 'outbound', snapshotsSent: 0, snapshotsFailed: 0 };
+const okLink: PeerStats = {
+  queued: 0, queuedBytes: 0, sent: 0, dropped: 0, received: 0, rejected: 0, connected: true, via: 'outbound', snapshotsSent: 0, snapshotsFailed: 0,
+  lastHeardMsAgo: 120, deadLinks: 0,
+};
 
 function fullSeries(n: number): Sample[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -251,16 +254,18 @@ t.test('a page on a follower gets the leader\'s view and each member\'s hour ove
     v1.figures.sample();
   }
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+  const until = async (what: string, cond: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !cond(); i++) await settle();
+    t.ok(cond(), what);
+  };
   e1.reportNow();
-  await settle();
-  await settle();
-  // At the new leader at once, then the whole history on request, then this one.
-  t.equal(v1.counters.reportsReceived, 3, 'reports reached the leader');
+  // At the new leader at once, then this one, then the whole history on request.
+  await until('three reports reached the leader', () => v1.counters.reportsReceived === 3);
   t.equal(v1.memberHealth().find((h) => h.id === 'e1')?.health, 'ok');
 
   const events: WatchEvent[] = [];
   const stop = e1.watch.subscribe((e) => events.push(e));
-  await settle();
+  await until('a view arrived', () => events.some((e) => e.type === 'view'));
   const view = events.find((e) => e.type === 'view');
   t.ok(view, 'the follower assembled a view');
   t.same(view?.type === 'view' ? view.view.members.map((m) => `${m.id}:${m.health}`) : [], ['v1:ok', 'e1:ok']);
@@ -273,9 +278,9 @@ t.test('a page on a follower gets the leader\'s view and each member\'s hour ove
   now += SAMPLE_INTERVAL_MS;
   e1.figures.sample();
   e1.reportNow();
-  await settle();
+  await until('the leader has the new sample', () => v1.counters.reportsReceived === 4);
   e1.watch.tick();
-  await settle();
+  await until('a second view arrived', () => events.some((e) => e.type === 'series'));
   const added = events.find((e) => e.type === 'series');
   t.ok(added?.type === 'series' && !added.full && added.members.get('e1')?.length === 1, 'later views add the newest sample only');
   stop();

@@ -37,6 +37,7 @@ function rng(seed: number): () => number {
 
 const link = (connected: boolean, dropped = 0): PeerStats => ({
   queued: 0, queuedBytes: 0, sent: 0, dropped, received: 0, rejected: 0, connected, via: connected ? 'outbound' : null, snapshotsSent: 0, snapshotsFailed: 0,
+  lastHeardMsAgo: connected ? 150 : 300_000, deadLinks: 0,
 });
 
 const progress = (match: number, learner: boolean): PeerStatus => ({
