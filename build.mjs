@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds one firmware image per file in targets/, fully offline:
-//  1. esbuild bundles src/cli/main.ts into one CommonJS file, the sql.js WASM embedded;
+//  1. esbuild bundles src/cli/main.ts into one CommonJS file, the sql.js WASM and the
+//     installer's page (scripts/build-page.mjs) embedded;
 //  2. the Node base binaries come from the npm registry (node-linux-<arch>@<exact version>),
 //     are stripped, and are placed where pkg's SEA mode finds them without downloading;
 //  3. @yao-pkg/pkg (SEA mode, run under the x64 Node of the same version) injects the bundle
@@ -15,6 +16,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFi
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { buildPage } from './scripts/build-page.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const cacheDir = join(root, '.cache');
@@ -52,7 +55,31 @@ const embedSqlWasm = {
   },
 };
 
-async function bundle() {
+// The installer's page is embedded: src/page/assets-loader.ts is swapped for a module holding the built strings.
+function embedPage(assets) {
+  return {
+    name: 'embed-page',
+    setup(b) {
+      b.onResolve({ filter: /page[\\/]assets-loader\.ts$/ }, () => ({ path: 'page-embedded', namespace: 'raftlight' }));
+      b.onLoad({ filter: /^page-embedded$/, namespace: 'raftlight' }, () => ({
+        contents: `const assets = ${JSON.stringify(assets)};\nexport async function loadPageAssets() { return assets; }\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** Sizes of the page's assets as served (raw and gzip), for the manifest and the image check. */
+function pageSizes(assets) {
+  const sizes = { bytes: 0, gzipBytes: 0 };
+  for (const text of [assets.html, assets.js, assets.css]) {
+    sizes.bytes += Buffer.byteLength(text);
+    sizes.gzipBytes += gzipSync(text, { level: 9 }).byteLength;
+  }
+  return sizes;
+}
+
+async function bundle(page) {
   const outfile = join(cacheDir, 'bundle', 'raftlight.cjs');
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
@@ -66,7 +93,7 @@ async function bundle() {
     minifySyntax: true,
     legalComments: 'none',
     loader: { '.wasm': 'binary' },
-    plugins: [embedSqlWasm],
+    plugins: [embedSqlWasm, embedPage(page)],
     // Optional native speed-ups of ws/debug that the board does not need.
     alias: {
       bufferutil: join(root, 'scripts/empty-module.cjs'),
@@ -137,7 +164,10 @@ function gitCommit() {
 async function main() {
   const targets = loadTargets();
   if (targets.length === 0) throw new Error(`no target named ${onlyTarget} in targets/`);
-  const { outfile, hash: bundleHash } = await bundle();
+  const page = await buildPage();
+  const pageSize = pageSizes(page);
+  log(`installer's page: ${pageSize.bytes} bytes, ${pageSize.gzipBytes} gzip`);
+  const { outfile, hash: bundleHash } = await bundle(page);
   const hostTarget = targets.find((t) => t.arch === 'x64') ?? JSON.parse(readFileSync(join(root, 'targets/linux-x64.json'), 'utf8'));
   const generatorNode = baseBinary(hostTarget);
   for (const target of targets) {
@@ -169,6 +199,7 @@ async function main() {
       sha256: sha256(bytes),
       node: target.node,
       execArgv: target.execArgv,
+      page: pageSize,
       commit: gitCommit(),
       builtAt: new Date().toISOString(),
       inputHash,

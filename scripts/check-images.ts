@@ -1,7 +1,8 @@
 // Budget check of the built images (part of `npm test`):
 //  - each image's size is within its target's budget;
 //  - the x64 image boots, answers /health, carries MQTT between two real
-//    mosquitto clients, and its idle RSS stays within budget;
+//    mosquitto clients, serves the installer's page within its size budget,
+//    and its idle RSS stays within budget;
 //  - the arm64 image boots under qemu-aarch64 and answers /health.
 // A failure names the budget, the measured value and the target file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -9,11 +10,15 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { freePort } from '../src/bench/launcher.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 interface Target {
   name: string;
   arch: string;
-  budgets: { imageMiB: number; idleRssMiB: number; peakRssMiB: number; idleAnonRssMiB: number; peakAnonRssMiB: number };
+  budgets: {
+    imageMiB: number; idleRssMiB: number; peakRssMiB: number; idleAnonRssMiB: number; peakAnonRssMiB: number;
+    pageKiB: number; pageGzipKiB: number;
+  };
 }
 
 const MiB = 1024 * 1024;
@@ -95,6 +100,25 @@ async function mqttRoundTrip(port: number): Promise<void> {
   if (code !== 0 || out.trim() !== 'hello-board') throw new Error(`MQTT round trip through the broker failed (mosquitto_sub exit ${code}, got ${JSON.stringify(out)})`);
 }
 
+/** The installer's page as the running image serves it: every asset, raw and gzip-compressed. */
+async function checkPage(target: Target, http: number): Promise<void> {
+  let raw = 0;
+  let gzip = 0;
+  for (const path of ['/', '/page.js', '/page.css']) {
+    const res = await fetch(`http://127.0.0.1:${http}${path}`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+    if (!csp.includes("default-src 'none'")) throw new Error(`GET ${path} has no content security policy`);
+    const body = Buffer.from(await res.arrayBuffer());
+    raw += body.byteLength;
+    gzip += gzipSync(body, { level: 9 }).byteLength;
+  }
+  const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+  lines.push(`${target.name}: installer's page ${kib(raw)} (budget ${target.budgets.pageKiB} KiB), ${kib(gzip)} gzip (budget ${target.budgets.pageGzipKiB} KiB)`);
+  if (raw / 1024 > target.budgets.pageKiB) budgetFailure(target.name, 'pageKiB', kib(raw), `${target.budgets.pageKiB} KiB`);
+  if (gzip / 1024 > target.budgets.pageGzipKiB) budgetFailure(target.name, 'pageGzipKiB', kib(gzip), `${target.budgets.pageGzipKiB} KiB`);
+}
+
 async function checkX64(target: Target, image: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'raftlight-check-'));
   const [http, mqtt] = [await freePort(), await freePort()];
@@ -103,6 +127,7 @@ async function checkX64(target: Target, image: string): Promise<void> {
     const health = await waitForHealth(http, child, 30_000);
     if (health.status !== 'ok') throw new Error(`/health answered ${JSON.stringify(health)}`);
     await mqttRoundTrip(mqtt);
+    await checkPage(target, http);
     // Idle: let start-up garbage settle, then take the highest of a few samples.
     await sleep(5_000);
     let rss = 0;

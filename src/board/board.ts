@@ -32,6 +32,12 @@ import { readFileSync } from 'node:fs';
 import type { Client } from 'aedes';
 import { DataDirError } from './data-dir.ts';
 import { joinCluster } from './join.ts';
+import { BoardTelemetry, withWriteTiming } from './telemetry.ts';
+import { LiveFeed } from './live-feed.ts';
+import { LiveStream } from '../api/stream.ts';
+import { createPageHandler, withInstallerPage } from '../api/page.ts';
+import { createReadAccess } from '../api/read-access.ts';
+import { loadPageAssets } from '../page/assets-loader.ts';
 
 /** How long an API call waits for its write or read to be confirmed. */
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -173,6 +179,22 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     cleanup.push(() => transport.close());
 
     const publisher = new StatePublisher(broker.aedes, config.cluster, log);
+    const telemetry = new BoardTelemetry({
+      self: config.id, version, domain: null, side: transport, log,
+      status: () => node.status(),
+      role: () => {
+        const cs = node.status().confState;
+        return cs.learners.includes(config.id) ? 'external' : cs.voters.includes(config.id) || cs.votersOutgoing.includes(config.id) ? 'voter' : 'none';
+      },
+      links: () => transport.stats(),
+    });
+    const live = new LiveFeed({
+      id: config.id, cluster: config.cluster, version, telemetry, state: () => loop.state,
+      board: () => {
+        const s = node.status();
+        return { id: config.id, role: boardRole(), raftRole: s.role, leader: s.leader, term: s.term, commitIndex: s.commit, appliedIndex: loop.state.appliedIndex() };
+      },
+    });
     const proposals = new ProposalWaiters(REQUEST_TIMEOUT_MS);
     const reads = new ReadWaiters(REQUEST_TIMEOUT_MS, new ReadContexts(config.id));
     let failWith: (err: Error) => void = () => {};
@@ -182,7 +204,12 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     const loop: RaftLoop = new RaftLoop({
       node, storage: opened.storage, transport, state, wasmBinary: wasm, proposals, reads, log,
       hooks: {
-        applied: (result) => publisher.changes(result.index, result.requestId, result.changes),
+        committed: (first, last) => telemetry.committed(first, last),
+        applied: (result) => {
+          publisher.changes(result.index, result.requestId, result.changes);
+          telemetry.applied(result.index);
+          live.applied(result);
+        },
         confChanged: (cs, context, index) => {
           const ctx = decodeMemberContext(context);
           for (const [id, addr] of Object.entries(ctx.addresses)) if (id !== config.id) transport.addPeer(id, addr);
@@ -193,6 +220,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
           for (const id of transport.stats().keys()) if (!members.has(id) && !peers.has(id)) transport.removePeer(id);
           if (ctx.requestId) proposals.settle(ctx.requestId, { ok: true, revision: index });
           log.info('membership', { index, voters: cs.voters, externals: cs.learners.length });
+          telemetry.membershipChanged(cs.voters, cs.learners);
         },
         restored: (sm) => publisher.resync(sm),
         softStateChanged: (l, r) => {
@@ -201,6 +229,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
             if (leader !== null) reads.failUnanswered(new ApiError('NO_LEADER', 503, 'the leader changed while this read waited for it; retry'));
           }
           leader = l;
+          telemetry.softStateChanged(l);
+          live.boardChanged();
           publishStatus();
         },
         fatal: (err) => {
@@ -272,7 +302,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       publisher.status(config.id, status());
     }
 
-    services = createServices({ id: config.id, cluster: config.cluster, loop, transport, proposals, reads, status, peers: peersView });
+    services = withWriteTiming(createServices({ id: config.id, cluster: config.cluster, loop, transport, proposals, reads, status, peers: peersView }), telemetry);
     publisher.resync(state);
 
     const health = (): Record<string, unknown> => ({
@@ -280,11 +310,15 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
       rssBytes: process.memoryUsage.rss(), heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
     });
+    const stream = new LiveStream(live, createReadAccess({ writeToken: config.writeToken, anonymousRead: config.anonymousRead }));
     const http: RunningHttp = await listenHttp(
       { host: config.httpHost, port: config.httpPort, tls: tlsFiles },
-      createRestHandler(services, { writeToken: config.writeToken, health }),
+      withInstallerPage(createRestHandler(services, { writeToken: config.writeToken, health }), createPageHandler(loadPageAssets), stream),
     );
     cleanup.push(() => http.close());
+    cleanup.push(() => stream.closeAll());
+    telemetry.start();
+    cleanup.push(() => telemetry.stop());
 
     const ticker = setInterval(() => loop.tick(), config.tickMs);
     const statusTimer = setInterval(publishStatus, STATUS_INTERVAL_MS);

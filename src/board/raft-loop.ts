@@ -27,6 +27,8 @@ export interface LoopHooks {
   softStateChanged(leader: string | null, role: string): void;
   /** A fatal storage error: the board must stop (nothing unsafe was acknowledged). */
   fatal(err: Error): void;
+  /** Entries first..last are known committed; called before they are sent on, persisted or applied (telemetry). */
+  committed?(first: number, last: number): void;
 }
 
 export interface LoopDeps {
@@ -108,6 +110,8 @@ export class RaftLoop {
   private async handle(rd: Ready): Promise<void> {
     const { storage, transport } = this.d;
     if (rd.softState) this.d.hooks.softStateChanged(rd.softState.leader, rd.softState.role);
+    const ce = rd.committedEntries;
+    if (ce.length > 0) this.d.hooks.committed?.(ce[0]!.index, ce[ce.length - 1]!.index);
     for (const m of rd.earlyMessages) transport.send(m);
     if (rd.snapshot) await storage.installSnapshot(rd.snapshot);
     await storage.saveReady(rd.hardState ?? null, rd.entries, rd.mustSync);

@@ -20,6 +20,7 @@ import { OutboundConnection, toBuffer, type PeerTlsOptions } from './peer-outbou
 import { SnapshotReceiver } from './peer-snapshot-receiver.ts';
 import { SnapshotSendSession } from './peer-snapshot-sender.ts';
 import { chunkTopic, memberIdFromClientId, messageTopic, parseRaftTopic, validateClusterName } from './peer-topics.ts';
+import { MAX_SIDE_PAYLOAD_BYTES, type SideChannel, type SideHandler } from './side-channel.ts';
 
 /** Raft answers these within a heartbeat; answers themselves, proposals and transfers get none. */
 function expectsAnswer(m: Message): boolean {
@@ -52,7 +53,7 @@ export interface MqttTransportOptions {
   readonly random?: () => number;
 }
 
-export interface MqttTransport extends Transport {
+export interface MqttTransport extends Transport, SideChannel {
   /** Payloads that were not valid Raft traffic (any peer), and payloads from unknown clients. */
   readonly garbage: { readonly rejected: number };
 }
@@ -74,6 +75,8 @@ class MqttTransportImpl implements MqttTransport {
   private snapshotHandler: SnapshotStatusHandler = () => {};
   private unreachableHandler: UnreachableHandler = () => {};
   private reachableHandler: UnreachableHandler = () => {};
+  private sideHandler: SideHandler = () => {};
+  readonly sideCounters = { sent: 0, dropped: 0, received: 0 };
   private nextTransfer: number;
   private activeSnapshotSends = 0;
   private closed = false;
@@ -136,6 +139,22 @@ class MqttTransportImpl implements MqttTransport {
 
   onMessage(handler: MessageHandler): void {
     this.messageHandler = handler;
+  }
+
+  sendSide(to: NodeId, payload: Uint8Array): boolean {
+    const link = this.closed || to === this.self ? undefined : this.links.get(to);
+    const channel = link && this.channelOf(link);
+    if (channel === undefined || !channel.writable() || payload.byteLength > MAX_SIDE_PAYLOAD_BYTES) {
+      this.sideCounters.dropped++;
+      return false;
+    }
+    channel.publish(chunkTopic(this.cluster, to), encodeChunkFrame({ kind: 'side', payload }, this.limits.chunkBytes));
+    this.sideCounters.sent++;
+    return true;
+  }
+
+  onSide(handler: SideHandler): void {
+    this.sideHandler = handler;
   }
 
   onSnapshotStatus(handler: SnapshotStatusHandler): void {
@@ -540,6 +559,7 @@ class MqttTransportImpl implements MqttTransport {
   }
 
   private onChunkFrame(link: PeerLink, frame: ChunkFrame): void {
+    if (frame.kind === 'side') return this.dispatchSide(link.id, frame.payload);
     if (frame.kind === 'data') return this.receiver.onData(link.id, frame);
     if (frame.kind === 'abort') this.receiver.onAbort(link.id, frame.transfer);
     const session = link.snapshot;
@@ -579,6 +599,15 @@ class MqttTransportImpl implements MqttTransport {
       this.messageHandler(msg);
     } catch (err) {
       this.log('HANDLER_FAILED', msg.from, err instanceof Error ? err.stack ?? err.message : String(err));
+    }
+  }
+
+  private dispatchSide(peer: NodeId, payload: Uint8Array): void {
+    this.sideCounters.received++;
+    try {
+      this.sideHandler(peer, payload);
+    } catch (err) {
+      this.log('HANDLER_FAILED', peer, err instanceof Error ? err.stack ?? err.message : String(err));
     }
   }
 
