@@ -99,7 +99,11 @@ export function createRestHandler(services: BoardServices, options: RestOptions)
 
   async function route(method: string, parts: string[], params: URLSearchParams, req: IncomingMessage): Promise<ApiResult> {
     const [root, a, b, c] = parts;
-    if (root === 'health' && parts.length === 1 && method === 'GET') return { status: 200, body: options.health() };
+    if (root === 'health' && parts.length === 1 && method === 'GET') {
+      // A board that is stopping or stopped for good answers 503, so a supervisor or a load balancer sees it.
+      const body = options.health();
+      return { status: body['status'] === 'ok' ? 200 : 503, body };
+    }
     if (root !== 'v1') throw new ApiError('NOT_FOUND', 404, `no route for ${method} /${parts.join('/')}`);
     const consistency = (): ReturnType<typeof parseConsistency> => parseConsistency(params.get('consistency'));
     const requestId = req.headers['request-id'];

@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
 import {
-  RaftNode, SeededRandom, bootstrapSnapshot, emptyConfState, type ConfState, type NodeId,
+  RaftNode, type RaftStatus, SeededRandom, bootstrapSnapshot, emptyConfState, type ConfState, type NodeId,
 } from '../raft/index.ts';
 import { openDataDir } from '../storage/open.ts';
 import { StateMachine } from '../state/index.ts';
@@ -24,6 +24,8 @@ import { rateLimited, type Logger } from './log.ts';
 import { decodeMemberContext, encodeMemberContext } from './members.ts';
 import { StatePublisher } from './publisher.ts';
 import { RaftLoop, restoreState } from './raft-loop.ts';
+import { systemClock } from './clock.ts';
+import { describeFatal, type FatalReport } from './fatal.ts';
 import { createServices } from './services.ts';
 import { ProposalWaiters, ReadWaiters } from './waiters.ts';
 import { ReadContexts } from './read-context.ts';
@@ -179,11 +181,13 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     cleanup.push(() => transport.close());
 
     const publisher = new StatePublisher(broker.aedes, config.cluster, log);
+    /** The core's state, read-only (status, progress): only the loop changes the core. */
+    const view = (): RaftStatus => node.status();
     const telemetry = new BoardTelemetry({
       self: config.id, version, domain: null, side: transport, log,
-      status: () => node.status(),
+      status: () => view(),
       role: () => {
-        const cs = node.status().confState;
+        const cs = view().confState;
         return cs.learners.includes(config.id) ? 'external' : cs.voters.includes(config.id) || cs.votersOutgoing.includes(config.id) ? 'voter' : 'none';
       },
       links: () => transport.stats(),
@@ -191,18 +195,21 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     const live = new LiveFeed({
       id: config.id, cluster: config.cluster, version, telemetry, state: () => loop.state,
       board: () => {
-        const s = node.status();
+        const s = view();
         return { id: config.id, role: boardRole(), raftRole: s.role, leader: s.leader, term: s.term, commitIndex: s.commit, appliedIndex: loop.state.appliedIndex() };
       },
     });
     const proposals = new ProposalWaiters(REQUEST_TIMEOUT_MS);
     const reads = new ReadWaiters(REQUEST_TIMEOUT_MS, new ReadContexts(config.id));
     let failWith: (err: Error) => void = () => {};
+    /** Set once the board stopped for good (its /health answers 503 with it). */
+    let failure: FatalReport | null = null;
+    let stoppingSince: number | null = null;
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
     let leader: string | null = null;
 
     const loop: RaftLoop = new RaftLoop({
-      node, storage: opened.storage, transport, state, wasmBinary: wasm, proposals, reads, log,
+      node, storage: opened.storage, transport, state, wasmBinary: wasm, proposals, reads, log, clock: systemClock,
       hooks: {
         committed: (first, last) => telemetry.committed(first, last),
         applied: (result) => {
@@ -225,7 +232,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         restored: (sm) => publisher.resync(sm),
         softStateChanged: (l, r) => {
           if (l !== leader) {
-            log.info('leader changed', { leader: l, role: r, term: node.status().term });
+            log.info('leader changed', { leader: l, role: r, term: view().term });
             if (leader !== null) reads.failUnanswered(new ApiError('NO_LEADER', 503, 'the leader changed while this read waited for it; retry'));
           }
           leader = l;
@@ -234,24 +241,17 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
           publishStatus();
         },
         fatal: (err) => {
-          log.error('fatal storage error: stopping the board', { err });
+          failure = describeFatal(err);
+          log.error(`fatal: ${failure.code}: ${failure.message}; ${failure.action}`, { where: failure.where });
           failWith(err);
         },
       },
     });
-    transport.onMessage((m) => loop.step(m));
-    transport.onSnapshotStatus((peer, ok) => {
-      node.reportSnapshot(peer, ok);
-      loop.schedule();
-    });
-    transport.onUnreachable((peer) => {
-      node.reportUnreachable(peer);
-      loop.schedule();
-    });
-    transport.onReachable((peer) => {
-      node.reportReachable(peer);
-      loop.schedule();
-    });
+    // From here on only the loop touches the core: everything else submits commands.
+    transport.onMessage((message) => loop.submit({ type: 'step', message }));
+    transport.onSnapshotStatus((peer, ok) => loop.submit({ type: 'snapshot-status', peer, ok }));
+    transport.onUnreachable((peer) => loop.submit({ type: 'unreachable', peer }));
+    transport.onReachable((peer) => loop.submit({ type: 'reachable', peer }));
 
     const boardRole = (): string => {
       const cs = loop.confState;
@@ -260,7 +260,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       return 'none';
     };
     const status = (): Record<string, unknown> => {
-      const s = node.status();
+      const s = view();
       const mem = process.memoryUsage();
       let queued = 0;
       let dropped = 0;
@@ -283,7 +283,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       };
     };
     const peersView = (): Record<string, unknown> => {
-      const s = node.status();
+      const s = view();
       const stats = transport.stats();
       const addresses = new Map(loop.state.members().map((m) => [m.id, m]));
       const ids = [...s.confState.voters, ...s.confState.learners];
@@ -306,7 +306,9 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     publisher.resync(state);
 
     const health = (): Record<string, unknown> => ({
-      status: 'ok', id: config.id, cluster: config.cluster, version, role: boardRole(), leader,
+      status: failure !== null ? 'failed' : stoppingSince !== null ? 'stopping' : 'ok',
+      ...(failure !== null ? { error: { code: failure.code, message: failure.message } } : {}),
+      id: config.id, cluster: config.cluster, version, role: boardRole(), leader,
       uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
       rssBytes: process.memoryUsage.rss(), heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
     });
@@ -349,15 +351,17 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        stoppingSince = Date.now();
         joinAbort?.abort();
-        await handOverLeadership(node, loop, log);
-        loop.stop();
+        if (failure === null) await handOverLeadership(loop, log);
+        // The loop first: a Ready waiting for the disk is abandoned, nothing is applied to a closed state.
+        await loop.stop();
         const shutdown = new ApiError('SHUTTING_DOWN', 503, 'the board is shutting down');
         proposals.failAll(shutdown);
         reads.failAll(shutdown);
         await undo();
         loop.state.close();
-        log.info('board stopped');
+        log.info(failure === null ? 'board stopped' : 'board stopped after a fatal error');
       })();
       return stopping;
     };
@@ -369,8 +373,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
 }
 
 /** A leader transfers leadership to its most up-to-date voter and waits briefly for it. */
-async function handOverLeadership(node: RaftNode, loop: RaftLoop, log: Logger): Promise<void> {
-  const s = node.status();
+async function handOverLeadership(loop: RaftLoop, log: Logger): Promise<void> {
+  const s = loop.view();
   if (s.role !== 'leader') return;
   let best: string | null = null;
   let bestMatch = -1;
@@ -382,14 +386,8 @@ async function handOverLeadership(node: RaftNode, loop: RaftLoop, log: Logger): 
     }
   }
   if (best === null) return;
-  try {
-    node.transferLeadership(best);
-    loop.schedule();
-  } catch (err) {
-    log.warn('leadership transfer refused', { err });
-    return;
-  }
+  loop.submit({ type: 'transfer-leadership', to: best });
   const deadline = Date.now() + 3_000;
-  while (Date.now() < deadline && node.status().role === 'leader') await new Promise((r) => setTimeout(r, 50));
-  log.info('leadership handed over', { to: best, done: node.status().role !== 'leader' });
+  while (Date.now() < deadline && loop.view().role === 'leader') await new Promise((r) => setTimeout(r, 50));
+  log.info('leadership handed over', { to: best, done: loop.view().role !== 'leader' });
 }

@@ -4,6 +4,7 @@
 import { ApiError } from '../api/errors.ts';
 import type { Outcome } from '../state/results.ts';
 import type { ReadContexts } from './read-context.ts';
+import { systemClock, type BoardClock, type Timer } from './clock.ts';
 
 /** Proposals waiting to be applied on this board at once; more get BACKPRESSURE. */
 export const MAX_PENDING_PROPOSALS = 4096;
@@ -13,7 +14,7 @@ export const MAX_PENDING_READS = 4096;
 interface Waiter<T> {
   resolve(value: T): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 function timeoutError(what: string, ms: number): ApiError {
@@ -25,7 +26,11 @@ export class ProposalWaiters {
   private readonly waiting = new Map<string, Waiter<Outcome>[]>();
   private count = 0;
 
-  constructor(private readonly timeoutMs: number, private readonly max = MAX_PENDING_PROPOSALS) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly max = MAX_PENDING_PROPOSALS,
+    private readonly clock: BoardClock = systemClock,
+  ) {}
 
   get size(): number {
     return this.count;
@@ -42,10 +47,10 @@ export class ProposalWaiters {
     return new Promise<Outcome>((resolve, reject) => {
       const waiter: Waiter<Outcome> = {
         resolve, reject,
-        timer: setTimeout(() => {
+        timer: this.clock.after(this.timeoutMs, () => {
           this.remove(requestId, waiter);
           reject(timeoutError('write', this.timeoutMs));
-        }, this.timeoutMs),
+        }),
       };
       const list = this.waiting.get(requestId);
       if (list) list.push(waiter);
@@ -69,7 +74,7 @@ export class ProposalWaiters {
     if (!list) return [];
     this.waiting.delete(requestId);
     this.count -= list.length;
-    for (const w of list) clearTimeout(w.timer);
+    for (const w of list) w.timer.cancel();
     return list;
   }
 
@@ -98,7 +103,11 @@ export class ReadWaiters {
   /** Read states received, waiting for the apply loop to reach their index. */
   private readonly ready: Array<{ index: number; waiter: Waiter<void> }> = [];
 
-  constructor(private readonly timeoutMs: number, private readonly contexts: ReadContexts) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly contexts: ReadContexts,
+    private readonly clock: BoardClock = systemClock,
+  ) {}
 
   get size(): number {
     return this.byContext.size + this.ready.length;
@@ -114,12 +123,12 @@ export class ReadWaiters {
     const done = new Promise<void>((resolve, reject) => {
       const waiter: Waiter<void> = {
         resolve, reject,
-        timer: setTimeout(() => {
+        timer: this.clock.after(this.timeoutMs, () => {
           this.byContext.delete(key);
           const i = this.ready.findIndex((r) => r.waiter === waiter);
           if (i !== -1) this.ready.splice(i, 1);
           reject(timeoutError('linearizable read', this.timeoutMs));
-        }, this.timeoutMs),
+        }),
       };
       this.byContext.set(key, waiter);
     });
@@ -131,7 +140,7 @@ export class ReadWaiters {
     const w = this.byContext.get(key);
     if (!w) return;
     this.byContext.delete(key);
-    clearTimeout(w.timer);
+    w.timer.cancel();
     w.reject(err);
   }
 
@@ -142,7 +151,7 @@ export class ReadWaiters {
     if (!w) return;
     this.byContext.delete(key);
     if (index <= applied) {
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.resolve();
     } else this.ready.push({ index, waiter: w });
   }
@@ -153,7 +162,7 @@ export class ReadWaiters {
       const r = this.ready[i]!;
       if (r.index <= applied) {
         this.ready.splice(i, 1);
-        clearTimeout(r.waiter.timer);
+        r.waiter.timer.cancel();
         r.waiter.resolve();
       }
     }
@@ -166,7 +175,7 @@ export class ReadWaiters {
    */
   failUnanswered(err: Error): void {
     for (const [key, w] of this.byContext) {
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.reject(err);
       this.byContext.delete(key);
     }
@@ -174,12 +183,12 @@ export class ReadWaiters {
 
   failAll(err: Error): void {
     for (const [key, w] of this.byContext) {
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.reject(err);
       this.byContext.delete(key);
     }
     for (const r of this.ready.splice(0)) {
-      clearTimeout(r.waiter.timer);
+      r.waiter.timer.cancel();
       r.waiter.reject(err);
     }
   }
