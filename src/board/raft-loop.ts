@@ -40,6 +40,8 @@ export interface LoopHooks {
   fatal(err: Error): void;
   /** Entries first..last are known committed; called before they are sent on, persisted or applied (telemetry). */
   committed?(first: number, last: number): void;
+  /** Every entry as it is applied, commands and configuration changes alike (the simulation's safety checks). */
+  entryApplied?(entry: Entry): void;
 }
 
 export interface LoopDeps {
@@ -259,6 +261,7 @@ export class RaftLoop {
 
   private apply(e: Entry): void {
     if (e.index <= this.state.appliedIndex()) return; // already in the restored snapshot
+    this.d.hooks.entryApplied?.(e);
     if (e.type === 'conf-change') {
       let context: string | undefined;
       try {

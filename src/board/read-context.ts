@@ -5,7 +5,11 @@
 // drawn at random when the board starts + a counter.
 import { randomBytes } from 'node:crypto';
 
-export class ReadContexts {
+export interface ReadContextSource {
+  next(): { context: Uint8Array; key: string };
+}
+
+export class ReadContexts implements ReadContextSource {
   private seq = 0;
   private readonly prefix: string;
 

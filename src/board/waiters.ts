@@ -3,7 +3,7 @@
 // and every wait ends: by a result, by a timeout, or when the board stops.
 import { ApiError } from '../api/errors.ts';
 import type { Outcome } from '../state/results.ts';
-import type { ReadContexts } from './read-context.ts';
+import type { ReadContextSource } from './read-context.ts';
 import { systemClock, type BoardClock, type Timer } from './clock.ts';
 
 /** Proposals waiting to be applied on this board at once; more get BACKPRESSURE. */
@@ -105,7 +105,7 @@ export class ReadWaiters {
 
   constructor(
     private readonly timeoutMs: number,
-    private readonly contexts: ReadContexts,
+    private readonly contexts: ReadContextSource,
     private readonly clock: BoardClock = systemClock,
   ) {}
 

@@ -67,6 +67,12 @@ export async function openDataDir(options: OpenDataDirOptions): Promise<OpenedDa
       await wal.close();
       throw new WalCorruptError('WAL_CORRUPT', walDir, 0, `hard state commit ${hardState.commit} is beyond the last entry ${lastIndex}: committed entries are missing`);
     }
+    // The snapshot may be newer than the log's record of it (a power cut between the snapshot's
+    // rename and the log's marker, or a cut log): the log then learns of it, so that what the
+    // core appends next (after the snapshot) follows on in the log too.
+    if (entries.length === 0 && base.index > 0 && (wal.lastIndex < base.index || log.snapshot?.index !== base.index)) {
+      await wal.saveSnapshot(base.index, base.term);
+    }
     const logStore = new LogStore({ hardState, snapshot: base, entries, loadSnapshot: (m) => snapshots.readImageSync(m) });
     const storage = new DurableStorage(wal, logStore, snapshots, new SnapshotPolicy(options.policy));
     return {

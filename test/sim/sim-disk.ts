@@ -44,8 +44,13 @@ export interface SimDiskFaults {
   readOnly: boolean;
 }
 
+/** What a dead process's I/O does: it never completes (the process is gone; nothing it did after that lands). */
+const never = new Promise<never>(() => {});
+
 export class SimDisk implements StorageFs {
   private dirs = new Map<string, Dir>();
+  /** Bumped when the process using the disk dies: its sessions' operations stop reaching the disk. */
+  private generation = 0;
   readonly faults: SimDiskFaults = { failNextFsync: false, capacityBytes: Infinity, readOnly: false };
   /** fsyncs of files and of directories done, and power cuts survived. */
   readonly counts = { fsyncs: 0, dirSyncs: 0, powerCuts: 0 };
@@ -122,6 +127,31 @@ export class SimDisk implements StorageFs {
     this.counts.dirSyncs++;
   }
 
+  // ---- processes ----
+
+  /** The disk as one process sees it; fenced off when that process dies (fence()). */
+  session(): StorageFs {
+    const gen = this.generation;
+    const live = (): boolean => gen === this.generation;
+    const wrap = <T>(op: () => Promise<T>): Promise<T> => (live() ? op() : never);
+    return {
+      open: (p, mode) => wrap(async () => new FencedFile(await this.open(p, mode), live)),
+      readFile: (p) => wrap(() => this.readFile(p)),
+      readFileSync: (p) => this.readFileSync(p),
+      checkWritable: (d) => wrap(() => this.checkWritable(d)),
+      readdir: (d) => wrap(() => this.readdir(d)),
+      mkdir: (d) => wrap(() => this.mkdir(d)),
+      rename: (a, b) => wrap(() => this.rename(a, b)),
+      unlink: (p) => wrap(() => this.unlink(p)),
+      syncDir: (d) => wrap(() => this.syncDir(d)),
+    };
+  }
+
+  /** The process using the disk died: nothing it still had under way reaches the disk. */
+  fence(): void {
+    this.generation++;
+  }
+
   // ---- what the harness does to the disk ----
 
   /**
@@ -129,6 +159,7 @@ export class SimDisk implements StorageFs {
    * to their fsynced bytes plus, sometimes, part of what was appended since.
    */
   powerCut(rng: SeededRandom): void {
+    this.fence();
     this.counts.powerCuts++;
     const seen = new Set<Inode>();
     for (const d of this.dirs.values()) {
@@ -191,6 +222,7 @@ export class SimDisk implements StorageFs {
 
   /** The whole disk is gone (replaced, or wiped). */
   wipe(): void {
+    this.fence();
     this.dirs = new Map();
   }
 
@@ -276,5 +308,28 @@ class SimFile implements StorageFile {
   private check(writing: boolean): void {
     if (this.closed) throw fsError('EBADF', 'file is closed');
     if (writing && (this.readOnly || this.disk.faults.readOnly)) throw fsError('EROFS', 'read-only file');
+  }
+}
+
+/** A file handle of a process that may die: once it has, its operations never complete. */
+class FencedFile implements StorageFile {
+  constructor(private readonly inner: StorageFile, private readonly live: () => boolean) {}
+  write(data: Uint8Array, position: number): Promise<void> {
+    return this.live() ? this.inner.write(data, position) : never;
+  }
+  read(into: Uint8Array, position: number): Promise<number> {
+    return this.live() ? this.inner.read(into, position) : never;
+  }
+  sync(): Promise<void> {
+    return this.live() ? this.inner.sync() : never;
+  }
+  truncate(length: number): Promise<void> {
+    return this.live() ? this.inner.truncate(length) : never;
+  }
+  size(): Promise<number> {
+    return this.live() ? this.inner.size() : never;
+  }
+  close(): Promise<void> {
+    return this.live() ? this.inner.close() : never;
   }
 }

@@ -146,6 +146,11 @@ export class Wal {
     this.batch.lastIndex = this.bufferedLastIndex;
   }
 
+  /** The last entry index buffered (what the next append must follow). */
+  get lastIndex(): number {
+    return this.bufferedLastIndex;
+  }
+
   /** Buffers a snapshot marker: on replay the log restarts at (index, term) unless it holds that entry. */
   appendSnapshot(index: number, term: number): void {
     this.checkOpen();
