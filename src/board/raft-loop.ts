@@ -215,11 +215,16 @@ export class RaftLoop {
     if (ce.length > 0) this.d.hooks.committed?.(ce[0]!.index, ce[ce.length - 1]!.index);
     for (const m of rd.earlyMessages) transport.send(m);
     if (isPlanted('applyBeforePersist')) {
-      // PLANTED BUG: apply and advance first, persist after (the leader counts its own entries early).
+      // PLANTED BUG (never in images): apply and advance while the Ready is still being persisted
+      // (the leader then counts its own entries toward commit before they are durable).
+      const persisting = (async () => {
+        if (rd.snapshot) await storage.installSnapshot(rd.snapshot);
+        await storage.saveReady(rd.hardState ?? null, rd.entries, rd.mustSync);
+      })();
+      if (rd.snapshot) await this.restore(rd.snapshot);
       this.applyCommitted(rd);
       this.d.node.advance(rd);
-      if (rd.snapshot) await storage.installSnapshot(rd.snapshot);
-      await storage.saveReady(rd.hardState ?? null, rd.entries, rd.mustSync);
+      await persisting;
       for (const m of rd.messages) transport.send(m);
       return 'advanced';
     }

@@ -5,6 +5,7 @@ import type { LogStore } from './log-store.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 import type { SnapshotPolicy } from './snapshot-policy.ts';
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from '../raft/types.ts';
+import { isPlanted } from '../board/planted-bugs.ts';
 
 export class DurableStorage {
   constructor(
@@ -59,7 +60,8 @@ export class DurableStorage {
     this.logStore.createSnapshot(metadata);
     const to = this.policy.compactTo(appliedIndex, this.logStore.firstIndex());
     if (to > 0) this.logStore.compact(to);
-    await this.wal.releaseTo(this.snapshots.oldestIndex());
+    // PLANTED BUG (never in images): release log segments past what the kept snapshots cover.
+    await this.wal.releaseTo(isPlanted('compactPastSnapshot') ? this.logStore.lastIndex() : this.snapshots.oldestIndex());
     return metadata;
   }
 }

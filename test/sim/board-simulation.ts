@@ -262,10 +262,9 @@ class BoardSimulation {
     const seed = this.opts.seed * 131 + incarnation * 7 + sn.board.charCodeAt(1) * 1009;
     const founding = this.founding!;
     const knownMember = sn.lostDisk;
-    sn.lostDisk = false;
     void BoardCore.openIncarnation({
       board: sn.board, cluster: 'sim', knownMember,
-      dataDir: DATA_DIR, fs: sn.disk.session(), lockDataDir: false, segmentBytes: 8 * 1024,
+      dataDir: DATA_DIR, fs: sn.disk.session(), lockDataDir: false, segmentBytes: 2 * 1024,
       snapshotPolicy: { maxEntries: this.snapshotEntries, keepEntries: this.rng.nextInt(5) },
       clock, random: new SeededRandom(seed), readIncarnation, log: silent,
       ...(this.opts.harnessBugs?.perProcessReadCounter === true ? { readContexts: new PerProcessCounter() } : {}),
@@ -282,6 +281,9 @@ class BoardSimulation {
       }
       // Under a new member id the budget counts the old id as lost until it has left the configuration.
       if (inc.identity.member !== sn.member) {
+        if (!sn.diskFaulted && !sn.lostDisk) {
+          this.violation ??= new SafetyViolation('durability', `${sn.member} lost its state after nothing but crashes and power cuts: ${inc.replaced?.reason.split('\n')[0]}`);
+        }
         sn.atRisk = false;
         this.faults.add('new-incarnation');
         this.log(`${sn.member} comes back as ${inc.identity.member}: ${inc.replaced?.reason.split('\n')[0] ?? ''}`);
@@ -301,6 +303,7 @@ class BoardSimulation {
     sn.core = core;
     sn.phase = 'up';
     sn.diskFaulted = false;
+    sn.lostDisk = false;
     this.checker.resetApplied(sn.member, core.state.appliedIndex());
     core.start(transport, {
       entryApplied: (e) => {
@@ -316,7 +319,10 @@ class BoardSimulation {
         // leader-churn: the term ends early, often with its first entries on a minority.
         if (this.rng.chance(this.dieYoung)) sn.crashAt = this.rng.chance(0.7) ? this.timeline.now : this.timeline.now + 1 + this.rng.nextInt(3 * this.net.faults.maxDelay + 10);
       },
-      restored: (state) => this.checker.resetApplied(sn.member, state.appliedIndex()),
+      restored: (state) => {
+        this.checker.resetApplied(sn.member, state.appliedIndex());
+        this.faults.add('snapshot');
+      },
       fatal: (err) => {
         if (sn.clock === clock && sn.incarnation === incarnation) this.stopped(sn, err.message, 'fatal');
       },

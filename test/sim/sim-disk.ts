@@ -209,6 +209,12 @@ export class SimDisk implements StorageFs {
     dir.durable.delete(name);
   }
 
+  debugSizes(path: string): string {
+    const [dir, name] = this.locate(path);
+    const n = dir.current.get(name);
+    return n ? `current ${n.current.length} durable ${n.durable.length} inDurableDir ${dir.durable.has(name)}` : 'none';
+  }
+
   /** Every file under `dir`, recursively (paths). */
   list(dir: string): string[] {
     const out: string[] = [];

@@ -9,6 +9,7 @@ import { StorageError, WalCorruptError, WalWriteError } from '../errors.ts';
 import { encodeEntry, encodeHardState, encodeSegmentHeader, encodeSnapshotMarker } from './record.ts';
 import { parseSegmentName, scanSegment, segmentFileName, TEMP_SUFFIX, type SegmentName } from './segment.ts';
 import { LogReplayer, type ReplayedLog } from './replay.ts';
+import { isPlanted } from '../../board/planted-bugs.ts';
 import { emptyHardState, type Entry, type HardState } from '../../raft/types.ts';
 
 export interface WalOptions {
@@ -121,6 +122,11 @@ export class Wal {
       segments.push(created.segment);
     } else {
       file = await fs.open(path.join(dir, segments[segments.length - 1]!.file), 'existing');
+      // What an earlier process wrote may still be only in the page cache (it crashed before its
+      // fsync): make it durable before building on it, or a later power cut could tear a
+      // segment that is no longer the last one (and a torn middle is corruption, not a tail).
+      await file.sync();
+      await fs.syncDir(dir);
     }
     const wal = new Wal(dir, fs, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, options.maxBufferedBytes ?? 64 * 1024 * 1024, segments, file, lastIndex, replayed.hardState);
     return { wal, log: replayed };
@@ -267,7 +273,8 @@ export class Wal {
       this.dirty = true;
       this.writtenLastIndex = batch.lastIndex;
       if (batch.hardState !== null) this.writtenHardState = batch.hardState;
-      if (batch.sync) await this.fsync(start);
+      // PLANTED BUG (never in images): acknowledge without the fsync.
+      if (batch.sync && !isPlanted('ackBeforeFsync')) await this.fsync(start);
     } else if (batch.sync && this.dirty) {
       await this.fsync(null);
     }
