@@ -58,10 +58,11 @@ export class DurableStorage {
     const metadata: SnapshotMetadata = { index: appliedIndex, term: this.logStore.term(appliedIndex), confState };
     await this.snapshots.save({ metadata, data: image });
     this.logStore.createSnapshot(metadata);
-    const to = this.policy.compactTo(appliedIndex, this.logStore.firstIndex());
+    // PLANTED BUG (never in images): compact the log, in memory and on disk, past the snapshot.
+    const past = isPlanted('compactPastSnapshot') && this.logStore.lastIndex() > appliedIndex;
+    const to = past ? this.logStore.lastIndex() : this.policy.compactTo(appliedIndex, this.logStore.firstIndex());
     if (to > 0) this.logStore.compact(to);
-    // PLANTED BUG (never in images): release log segments past what the kept snapshots cover.
-    await this.wal.releaseTo(isPlanted('compactPastSnapshot') ? this.logStore.lastIndex() : this.snapshots.oldestIndex());
+    await this.wal.releaseTo(past ? this.logStore.lastIndex() : this.snapshots.oldestIndex());
     return metadata;
   }
 }
