@@ -2,7 +2,8 @@
 // integration tests' way to build an installation. Every board gets free
 // ports and its own data directory under one root; stopAll() leaves nothing running.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { MEMBER_SECRET_FILE } from '../board/credentials-file.ts';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -44,6 +45,10 @@ export interface LauncherOptions {
   wrap?: (id: string) => string[];
   /** Called with every spawned board process (cgroup placement, sampling). */
   onSpawn?: (id: string, child: ChildProcess) => void;
+  /** Write token the boards are started with (--write-token is added to every board). */
+  writeToken?: string;
+  /** Read token (--read-token); reads use the write token when there is none. */
+  readToken?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -175,6 +180,22 @@ export class Installation {
     return b;
   }
 
+  /** Authorization header for writes (empty without a write token). */
+  writeHeaders(): Record<string, string> {
+    return this.o.writeToken ? { authorization: `Bearer ${this.o.writeToken}` } : {};
+  }
+
+  /** Authorization header for reads (the read token, else the write token, else none). */
+  readHeaders(): Record<string, string> {
+    const token = this.o.readToken ?? this.o.writeToken;
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  /** The member secret a board keeps in its data directory (what an attacker with the board in hand could copy). */
+  memberSecretOf(id: string): string {
+    return readFileSync(join(this.get(id).dataDir, MEMBER_SECRET_FILE), 'utf8').trim();
+  }
+
   get(id: string): LaunchedBoard {
     const b = this.boards.get(id);
     if (!b) throw new Error(`no board ${id}`);
@@ -203,7 +224,8 @@ export class Installation {
   }
 
   async json(id: string, path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(this.get(id).url + path, { ...init, signal: AbortSignal.timeout(15_000) });
+    const headers = { ...this.readHeaders(), ...(init?.headers as Record<string, string> | undefined) };
+    const res = await fetch(this.get(id).url + path, { ...init, headers, signal: AbortSignal.timeout(15_000) });
     const text = await res.text();
     let body: Record<string, unknown> = {};
     try {
