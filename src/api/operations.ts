@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   assertValid, isObjectId, isObjectKind, isRequestId,
-  type Command, type ObjectCommand, type ObjectKind,
+  type ClientCommand, type ObjectCommand, type ObjectKind,
 } from '../model/index.ts';
 import type { ListQuery } from '../state/index.ts';
 import { ApiError, invalid, statusOfCode, toApiError } from './errors.ts';
@@ -58,7 +58,7 @@ async function barrier(services: BoardServices, consistency: Consistency): Promi
   if (consistency === 'linearizable') await services.linearizableBarrier();
 }
 
-export async function write(services: BoardServices, command: Command, requestId: unknown): Promise<ApiResult> {
+export async function write(services: BoardServices, command: ClientCommand, requestId: unknown): Promise<ApiResult> {
   try {
     if (command.type === 'batch') {
       if (command.commands.length === 0) throw invalid('a batch needs at least one command');

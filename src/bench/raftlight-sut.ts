@@ -70,7 +70,7 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     // Join in groups so the leader is not asked to add 95 learners in the same instant.
     for (let i = 0; i < externals.length; i += 10) {
       const group = externals.slice(i, i + 10);
-      for (const id of group) inst.start(id);
+      await Promise.all(group.map((id) => inst.start(id)));
       await Promise.all(group.map((id) => inst.waitForRole(id, 'external', 120_000)));
       s.log(`${Math.min(i + 10, externals.length)}/${externals.length} external boards joined`);
     }
@@ -83,7 +83,7 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     const keys = Array.from({ length: s.keys }, (_, k) => k);
     await pool(keys, 16, async (k) => {
       const body = JSON.stringify({ id: `bench-${k}`, ...(JSON.parse(areaBody(k)) as object) });
-      const r = await httpRequest(`${voterUrls[k % voterUrls.length]}/v1/areas`, 'POST', body, 30_000);
+      const r = await httpRequest(`${voterUrls[k % voterUrls.length]}/v1/areas`, 'POST', body, 30_000, inst.writeHeaders());
       if (r.status === 201 || r.status === 200) seedRevision = Math.max(seedRevision, parseRevision(r.body) ?? 0);
       else if (r.status !== 409) throw new Error(`seeding area bench-${k} failed: HTTP ${r.status} ${r.body.slice(0, 200)}`);
     });
@@ -97,10 +97,11 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
       return (up[rr++ % Math.max(1, up.length)] ?? inst.get('v1')).url;
     };
     if (s.target === 'leader') leaderUrl = inst.get(leader).url;
+    const auth = inst.writeHeaders();
     const writer = async (seq: number): Promise<WriteOutcome> => {
       const url = pickUrl();
       try {
-        const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000);
+        const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000, auth);
         if (r.status === 200 || r.status === 201) return { ok: true, revision: parseRevision(r.body) };
         if (s.target === 'leader') leaderUrl = null;
         return { ok: false, revision: null, error: `HTTP ${r.status} ${r.body.slice(0, 120)}` };

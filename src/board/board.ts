@@ -3,9 +3,7 @@
 // MQTT API, and stops them in the reverse order (a leader hands over first).
 import { randomInt } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';
-import {
-  RaftNode, SeededRandom, bootstrapSnapshot, emptyConfState, type ConfState, type NodeId,
-} from '../raft/index.ts';
+import { RaftNode, SeededRandom, bootstrapSnapshot, type NodeId } from '../raft/index.ts';
 import { openDataDir } from '../storage/open.ts';
 import { StateMachine } from '../state/index.ts';
 import { startBroker, type RunningBroker } from '../transport/broker.ts';
@@ -21,16 +19,22 @@ import type { StartConfig } from '../cli/start-config.ts';
 import { version } from '../cli/version.ts';
 import { ensureWritableDataDir } from './data-dir.ts';
 import { rateLimited, type Logger } from './log.ts';
-import { decodeMemberContext, encodeMemberContext } from './members.ts';
+import { decodeMemberContext } from './members.ts';
 import { StatePublisher } from './publisher.ts';
 import { RaftLoop, restoreState } from './raft-loop.ts';
 import { createServices } from './services.ts';
 import { ProposalWaiters, ReadWaiters } from './waiters.ts';
 import { apiAuthHooks, isWriter } from './api-auth.ts';
-import { readFileSync } from 'node:fs';
 import type { Client } from 'aedes';
-import { DataDirError } from './data-dir.ts';
 import { joinCluster } from './join.ts';
+import { AccessPolicy } from '../api/access.ts';
+import { ConfigError } from '../cli/config.ts';
+import { bootstrapState } from './bootstrap.ts';
+import { bootstrapCase, prepareIdentity, resolveWriteToken } from './identity.ts';
+import { MemberDirectory } from './member-directory.ts';
+import { withAccessServices } from './access-services.ts';
+import { readTlsFiles } from './tls-files.ts';
+import { transportLogLevel } from './transport-log.ts';
 
 /** How long an API call waits for its write or read to be confirmed. */
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -46,37 +50,9 @@ export interface RunningBoard {
   readonly failed: Promise<Error>;
 }
 
-function sortedVoters(config: StartConfig): NodeId[] {
-  return config.peers.length > 0 ? config.peers.map((p) => p.id).sort() : [config.id];
-}
-
 /** aedes keeps connected clients by id; its type definitions omit the map. */
 function clientById(broker: RunningBroker | undefined, id: string): Client | undefined {
   return (broker?.aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients?.[id];
-}
-
-function readTls(t: NonNullable<StartConfig['tls']>): { cert: Buffer; key: Buffer; ca?: Buffer } {
-  const read = (what: string, path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new DataDirError('TLS_FILE_UNREADABLE', `cannot read ${what} ${path}: ${(err as Error).message}`);
-    }
-  };
-  return { cert: read('TLS certificate', t.cert), key: read('TLS key', t.key), ...(t.ca !== undefined ? { ca: read('TLS CA bundle', t.ca) } : {}) };
-}
-
-/** The founding configuration: same on every founding voter given the same --peers. */
-async function bootstrapState(config: StartConfig, wasm: Uint8Array | undefined, advertisePort: number): Promise<{ image: Uint8Array; confState: ConfState }> {
-  const confState: ConfState = { ...emptyConfState, voters: sortedVoters(config) };
-  const sm = await StateMachine.create(wasm ? { wasmBinary: wasm } : {});
-  const addresses = config.peers.length > 0
-    ? Object.fromEntries([...config.peers].sort((a, b) => a.id.localeCompare(b.id)).map((p) => [p.id, { host: p.host, port: p.port }]))
-    : { [config.id]: { host: config.advertiseHost, port: advertisePort } };
-  sm.applyMembership(1, confState, encodeMemberContext({ requestId: null, addresses }));
-  const image = sm.export();
-  sm.close();
-  return { image, confState };
 }
 
 export async function startBoard(config: StartConfig, log: Logger): Promise<RunningBoard> {
@@ -94,9 +70,19 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
   };
   try {
     const fresh = opened.snapshot === null && opened.hardState.term === 0 && opened.logStore.lastIndex() === 0;
+    const bc = bootstrapCase(config, fresh);
+    if (fresh && config.join !== undefined && config.joinToken === undefined) {
+      throw new ConfigError('JOIN_TOKEN_MISSING', '--join needs --join-token: run `raftlight join-token --board <voter URL>` with the write token, then start this board with the token it prints');
+    }
+    const identity = prepareIdentity(config, bc, log);
+    const access = new AccessPolicy({
+      writeToken: resolveWriteToken(config, bc, log), readToken: config.readToken, anonymousRead: config.anonymousRead, openWrites: config.openWrites,
+    });
+    if (config.openWrites) log.warn('--open-writes: anyone who reaches this board can change the installation (development only)');
+    const directory = new MemberDirectory(config.dataDir);
     let snapshot = opened.snapshot;
-    if (fresh && config.role === 'voter' && config.join === undefined) {
-      const { image, confState } = await bootstrapState(config, wasm, config.mqttPort);
+    if (bc.founding) {
+      const { image, confState } = await bootstrapState(config, wasm, config.mqttPort, identity.founders ?? {});
       snapshot = { ...bootstrapSnapshot(confState), data: image };
       await opened.storage.installSnapshot(snapshot);
       await opened.storage.saveReady({ term: 1, vote: null, commit: 1 }, [], true);
@@ -104,6 +90,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     }
     const state = snapshot ? await restoreState(snapshot, wasm) : await StateMachine.create(wasm ? { wasmBinary: wasm } : {});
     cleanup.push(() => state.close());
+    directory.refresh(state);
 
     const node = new RaftNode({
       id: config.id,
@@ -122,25 +109,25 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     });
 
     // Certificates are read once at start; a missing file is a clear start-up error.
-    const tlsFiles = config.tls ? readTls(config.tls) : undefined;
+    const tlsFiles = readTlsFiles(config);
     let brokerRef: RunningBroker | undefined;
     let services: ReturnType<typeof createServices> | undefined;
     const mqttApi = createMqttApi({
       cluster: config.cluster,
-      writeToken: config.writeToken,
-      isWriter: (ctx) => isWriter(clientById(brokerRef, ctx.clientId), config.writeToken),
+      isWriter: (ctx) => isWriter(clientById(brokerRef, ctx.clientId)),
       services: () => {
         if (!services) throw new ApiError('STARTING', 503, 'board is starting');
         return services;
       },
     });
     const authLog = rateLimited((m, f) => log.warn(m, f));
+    const transportWarn = rateLimited((m, f) => log.warn(m, f));
     const brokerLog = rateLimited((m, f) => log.info(m, f));
     const auth = createMemberAuth({
       cluster: config.cluster,
       self: config.id,
-      memberSecret: config.memberSecret,
-      fallback: apiAuthHooks({ cluster: config.cluster, writeToken: config.writeToken, anonymousRead: config.anonymousRead }),
+      verifierOf: (id) => directory.verifierOf(id),
+      fallback: apiAuthHooks({ cluster: config.cluster, access }),
       log: (e) => authLog('mqtt auth refused', { code: e.code, client: e.clientId, detail: e.detail }),
     });
     const broker: RunningBroker = await startBroker({
@@ -160,11 +147,11 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     const transport = createMqttTransport({
       cluster: config.cluster,
       self: config.id,
-      memberSecret: config.memberSecret,
+      memberSecret: identity.secret,
       aedes: broker.aedes,
       peers,
       ...(tlsFiles ? { tls: { ca: tlsFiles.ca } } : {}),
-      log: (e) => log.debug('transport', { code: e.code, peer: e.peer, detail: e.detail }),
+      log: (e) => (transportLogLevel(e.code) === 'warn' ? transportWarn : log.debug)('transport', { code: e.code, peer: e.peer, detail: e.detail }),
     });
     cleanup.push(() => transport.close());
 
@@ -180,6 +167,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       hooks: {
         applied: (result) => publisher.changes(result.index, result.requestId, result.changes),
         confChanged: (cs, context, index) => {
+          directory.refresh(loop.state);
+          auth.disconnectRevoked();
           const ctx = decodeMemberContext(context);
           for (const [id, addr] of Object.entries(ctx.addresses)) if (id !== config.id) transport.addPeer(id, addr);
           for (const m of loop.state.members()) {
@@ -232,7 +221,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         firstIndex: s.firstIndex, lastIndex: s.lastIndex,
         voters: s.confState.voters, externals: s.confState.learners.length,
         rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external,
-        heapLimitBytes: getHeapStatistics().heap_size_limit,
+        heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
         pendingWrites: proposals.size, pendingReads: reads.size,
         transport: { peers: transport.stats().size, connected, queued, dropped },
         uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
@@ -258,17 +247,17 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       publisher.status(config.id, status());
     }
 
-    services = createServices({ id: config.id, cluster: config.cluster, loop, transport, proposals, reads, status, peers: peersView });
+    services = withAccessServices(
+      createServices({ id: config.id, cluster: config.cluster, loop, transport, proposals, reads, status, peers: peersView }),
+      { id: config.id, loop, nowMs: () => Date.now() },
+    );
     publisher.resync(state);
 
-    const health = (): Record<string, unknown> => ({
-      status: 'ok', id: config.id, cluster: config.cluster, version, role: boardRole(), leader,
-      uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
-      rssBytes: process.memoryUsage.rss(), heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
-    });
+    // Liveness only: anyone may ask, so it tells nothing else (/v1/status has the rest).
+    const health = (): Record<string, unknown> => ({ status: 'ok' });
     const http: RunningHttp = await listenHttp(
       { host: config.httpHost, port: config.httpPort, tls: tlsFiles },
-      createRestHandler(services, { writeToken: config.writeToken, health }),
+      createRestHandler(services, { access, health }),
     );
     cleanup.push(() => http.close());
 
@@ -290,12 +279,17 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     let joinAbort: AbortController | undefined;
     if (config.join !== undefined && boardRole() === 'none') {
       joinAbort = new AbortController();
-      void joinCluster({
-        via: config.join, id: config.id, host: config.advertiseHost, port: broker.port, token: config.writeToken,
-        signal: joinAbort.signal, log,
-      });
+      if (config.joinToken === undefined) {
+        log.warn('not a member yet and no --join-token given: this board waits to be contacted by the members it joined earlier');
+      } else {
+        void joinCluster({
+          via: config.join, id: config.id, host: config.advertiseHost, port: broker.port, joinToken: config.joinToken,
+          memberSecret: identity.secret, ca: config.tlsCa, signal: joinAbort.signal, log,
+          admitted: (verifiers) => directory.trustJoinAnswer(verifiers),
+        });
+      }
     } else if (boardRole() === 'none') {
-      log.info('not a member yet: add this board with POST /v1/members on any member, or start it with --join URL');
+      log.info('not a member yet: start this board with --join URL --join-token TOKEN (raftlight join-token issues one)');
     }
 
     let stopping: Promise<void> | undefined;

@@ -4,6 +4,8 @@
 
 /** Join tokens waiting to be used or to expire; one more is refused (bounds the table). */
 export const MAX_JOIN_TOKENS = 256;
+/** How long a join token lives unless the issuer says otherwise. */
+export const DEFAULT_JOIN_TOKEN_TTL_MS = 3600 * 1000;
 /** Longest a join token may live. */
 export const MAX_JOIN_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000;
 /** A SHA-256 digest in lower-case hex: what the state keeps of a secret or a token. */

@@ -38,6 +38,8 @@ function connectOutcome(url: string, opts: mqtt.IClientOptions, ms = 4000): Prom
   });
 }
 
+const W = 'w-token-for-the-tests-7Gq';
+
 t.test('TLS, write token and closed reads', async (t) => {
   const dir = t.testdir();
   const cert = join(dir, 'cert.pem');
@@ -48,8 +50,8 @@ t.test('TLS, write token and closed reads', async (t) => {
   const ca = readFileSync(cert);
   const inst = new Installation({
     command: process.execPath, args: ['--import', 'tsx', main], root: join(dir, 'boards'), cluster: 'secure',
-    extraArgs: ['--tick-ms', '50', '--tls-cert', cert, '--tls-key', key, '--tls-ca', cert, '--write-token', 'w-token',
-      '--no-anonymous-read', '--member-secret', 'member-s3cret'],
+    extraArgs: ['--tick-ms', '50', '--tls-cert', cert, '--tls-key', key, '--tls-ca', cert, '--no-anonymous-read'],
+    writeToken: W,
   });
   t.teardown(() => inst.stopAll('SIGKILL'));
   await inst.create(3, 0);
@@ -58,7 +60,7 @@ t.test('TLS, write token and closed reads', async (t) => {
   let leader: string | undefined;
   for (let i = 0; i < 200 && leader === undefined; i++) {
     try {
-      const s = await https(v1.httpPort, '/v1/status', ca);
+      const s = await https(v1.httpPort, '/v1/status', ca, 'GET', undefined, { authorization: `Bearer ${W}` });
       if (typeof s.body.leader === 'string' && s.body.commitIndex as number > 1) leader = s.body.leader;
     } catch { /* not up yet */ }
     if (leader === undefined) await sleep(150);
@@ -69,7 +71,7 @@ t.test('TLS, write token and closed reads', async (t) => {
   const anonymous = await https(v1.httpPort, '/v1/areas', ca, 'POST', area);
   t.equal(anonymous.status, 401, 'a REST write without the token is refused');
   t.equal((anonymous.body.error as { code: string }).code, 'UNAUTHORIZED');
-  const written = await https(v1.httpPort, '/v1/areas', ca, 'POST', area, { authorization: 'Bearer w-token' });
+  const written = await https(v1.httpPort, '/v1/areas', ca, 'POST', area, { authorization: `Bearer ${W}` });
   t.equal(written.status, 201, 'with the token it commits');
 
   // Plain TCP MQTT is refused: the listener speaks TLS only.
@@ -80,14 +82,14 @@ t.test('TLS, write token and closed reads', async (t) => {
   const anonSub = spawnSync('mosquitto_sub', subArgs, { encoding: 'utf8' });
   t.not(anonSub.status, 0, 'an anonymous mosquitto_sub over TLS gets nothing');
   t.notMatch(anonSub.stdout, /vault/);
-  const authSub = spawnSync('mosquitto_sub', [...subArgs, '-u', 'installer', '-P', 'w-token'], { encoding: 'utf8' });
+  const authSub = spawnSync('mosquitto_sub', [...subArgs, '-u', 'installer', '-P', W], { encoding: 'utf8' });
   t.match(authSub.stdout, /raftlight\/secure\/state\/area\/vault/, 'with credentials it receives the retained state');
 
   const rrArgs = ['-h', '127.0.0.1', '-p', String(v1.mqttPort), '--cafile', cert, '-t', 'raftlight/secure/cmd/create', '-e', 'reply/sec', '-W', '10',
     '-m', JSON.stringify({ kind: 'area', id: 'annex', value: { name: 'Annex', type: 'room', parent: null } })];
   const rrNoAuth = spawnSync('mosquitto_rr', [...rrArgs, '-u', 'someone', '-P', 'wrong'], { encoding: 'utf8' });
   t.not(rrNoAuth.status, 0, 'mosquitto_rr with a wrong password cannot even connect');
-  const rr = spawnSync('mosquitto_rr', [...rrArgs, '-u', 'integrator', '-P', 'w-token'], { encoding: 'utf8' });
+  const rr = spawnSync('mosquitto_rr', [...rrArgs, '-u', 'integrator', '-P', W], { encoding: 'utf8' });
   t.match(rr.stdout, /"revision":\d+/, `mosquitto_rr with the token writes (${rr.stdout.trim()})`);
 
   // A stranger claiming to be a member with the wrong secret is refused.

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const leader = await inst.waitForLeader(60_000);
   const write = await inst.json(leader, '/v1/areas', { method: 'POST', headers: { 'content-type': 'application/json', ...inst.writeHeaders() }, body: JSON.stringify({ id: 'lobby', name: 'Lobby', type: 'room', parent: null }) });
   out(`setup: ${[...inst.boards.keys()].join(', ')}; leader ${leader}; first write ${write.status}`);
-  inst.start('e1');
+  await inst.start('e1');
   await inst.waitForRole('e1', 'external', 60_000);
   await waitForAllApplied(inst, write.body.revision as number);
   const voters = ['v1', 'v2', 'v3'];
