@@ -191,7 +191,13 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         },
       },
     });
-    transport.onMessage((m) => loop.step(m));
+    // Messages the core refused (src/raft/sender-check.ts): counted there, logged here, rate-limited.
+    const dropLog = rateLimited((m, f) => log.warn(m, f));
+    transport.onMessage((m) => {
+      const before = node.dropped.total;
+      loop.step(m);
+      if (node.dropped.total !== before) dropLog('raft message dropped: its sender could not have sent it', { ...node.lastDrop });
+    });
     transport.onSnapshotStatus((peer, ok) => {
       node.reportSnapshot(peer, ok);
       loop.schedule();
@@ -223,7 +229,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external,
         heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
         pendingWrites: proposals.size, pendingReads: reads.size,
-        transport: { peers: transport.stats().size, connected, queued, dropped },
+        transport: { peers: transport.stats().size, connected, queued, dropped, rejected: transport.garbage.rejected },
+        refusedRaftMessages: node.dropped.snapshot(),
         uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
       };
     };
