@@ -5,8 +5,8 @@
 //    anonymous reads are on (or writes are open); a wrong token is refused;
 //  - subscribe: any topic but the raft tree (member auth keeps that);
 //  - publish: nobody but the board publishes state/, events, status/ or raft/;
-//    cmd/ requests are checked per operation by the request handler; clients
-//    never retain (only the board's own topics are retained).
+//    cmd/ requests are checked per operation by the request handler (and the
+//    broker refuses every client's retained publish: only the board retains).
 import type { AedesOptions, Client } from 'aedes';
 import type { AccessPolicy, Grant } from '../api/access.ts';
 
@@ -19,6 +19,13 @@ type Hooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | '
 
 /** What each connected non-member client may do (weak: forgotten on disconnect). */
 const grants = new WeakMap<Client, Grant>();
+/** Clients that logged in with a token (their sessions count apart from anonymous ones). */
+const tokenHolders = new WeakSet<Client>();
+
+/** The connection-cap class of a non-member client's session. */
+export function sessionClassOf(client: Client): 'client' | 'anonymous' {
+  return tokenHolders.has(client) ? 'client' : 'anonymous';
+}
 
 export function grantOfClient(client: Client | null | undefined): Grant {
   return client ? grants.get(client) ?? 'none' : 'none';
@@ -45,13 +52,11 @@ export function apiAuthHooks(o: ApiAuthOptions): Hooks {
       if (grant === 'bad-token') return done(Object.assign(new Error('bad username or password'), { returnCode: 4 as const }), false);
       if (grant === 'none') return done(Object.assign(new Error('credentials required'), { returnCode: 5 as const }), false);
       grants.set(client, grant);
+      if (password !== undefined && password.length > 0) tokenHolders.add(client);
       return done(null, true);
     },
     authorizePublish(client, packet, callback) {
       if (client === null) return callback(null); // the board itself
-      if (packet.retain) {
-        return callback(new PublishRefusal(0x9a, 'retained messages are not accepted from clients (only the board retains its own topics)'));
-      }
       const topic = packet.topic;
       if (topic.startsWith(prefix) && reserved.some((r) => topic.slice(prefix.length).startsWith(r))) {
         return callback(new PublishRefusal(0x87, `${topic} is published by the board only`));

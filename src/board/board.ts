@@ -24,7 +24,7 @@ import { StatePublisher } from './publisher.ts';
 import { RaftLoop, restoreState } from './raft-loop.ts';
 import { createServices } from './services.ts';
 import { ProposalWaiters, ReadWaiters } from './waiters.ts';
-import { apiAuthHooks, isWriter } from './api-auth.ts';
+import { apiAuthHooks, isWriter, sessionClassOf } from './api-auth.ts';
 import type { Client } from 'aedes';
 import { joinCluster } from './join.ts';
 import { AccessPolicy } from '../api/access.ts';
@@ -134,8 +134,11 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       host: config.mqttHost,
       port: config.mqttPort,
       hooks: auth.hooks,
+      classify: (client) => (auth.memberOf(client) !== undefined ? 'member' : sessionClassOf(client)),
       requests: mqttApi.requests,
-      log: (entry) => (entry.kind === 'client-error' ? log.debug('mqtt client error', { ...entry }) : brokerLog('mqtt', { ...entry })),
+      log: (entry) => (entry.kind === 'client-error' ? log.debug('mqtt client error', { ...entry })
+        : entry.kind === 'connection-closed' && entry.code === 'TLS_HANDSHAKE_FAILED' ? authLog('mqtt TLS handshake failed', { ...entry })
+          : brokerLog('mqtt', { ...entry })),
       ...(tlsFiles ? { tls: tlsFiles } : {}),
     });
     brokerRef = broker;
@@ -263,7 +266,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     // Liveness only: anyone may ask, so it tells nothing else (/v1/status has the rest).
     const health = (): Record<string, unknown> => ({ status: 'ok' });
     const http: RunningHttp = await listenHttp(
-      { host: config.httpHost, port: config.httpPort, tls: tlsFiles },
+      { host: config.httpHost, port: config.httpPort, tls: tlsFiles, onTlsError: (remote, reason) => authLog('https TLS handshake failed', { remote, reason }) },
       createRestHandler(services, { access, health }),
     );
     cleanup.push(() => http.close());

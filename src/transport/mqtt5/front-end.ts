@@ -16,6 +16,8 @@ export interface FrontEndOptions {
   readonly connectTimeoutMs: number;
   readonly v5: Omit<V5SessionContext, 'closed'>;
   readonly log: BrokerLogger;
+  /** Called with the stream aedes gets for an MQTT 3.1.1 connection. */
+  registerConnection?(conn: object): void;
 }
 
 /** CONNACK of MQTT 3.1.1 with return code 1 (unacceptable protocol version). */
@@ -79,6 +81,7 @@ export function acceptConnection(socket: Socket, options: FrontEndOptions): void
       const stream = new GuardedStream(socket, bytes, new FrameGuard(options.maxPacketSize), (error) => {
         options.log({ kind: 'connection-closed', code: error.code, message: error.message, remote, protocol: version });
       });
+      options.registerConnection?.(stream);
       options.aedes.handle(stream);
     }
   };
