@@ -174,8 +174,8 @@ export class Installation {
 
   /**
    * Flags that make the board write its CPU profile under its own name (one
-   * file per start): in NODE_OPTIONS for the image, on the command line when
-   * the board runs from sources (Node 20 refuses --cpu-prof in NODE_OPTIONS).
+   * file per start): --node-options="..." for the image (it ignores NODE_OPTIONS),
+   * node's own command line when the board runs from sources.
    */
   private profileFlags(id: string): { env: NodeJS.ProcessEnv; nodeArgs: string[] } {
     const dir = this.o.cpuProfileDir;
@@ -184,8 +184,8 @@ export class Installation {
     this.starts.set(id, n);
     const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}-${n}.cpuprofile`];
     if (this.o.args.length > 0) return { env: {}, nodeArgs: flags };
-    const base = this.o.env?.['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'] ?? '';
-    return { env: { NODE_OPTIONS: `${base} ${flags.join(' ')}`.trim() }, nodeArgs: [] };
+    // The image ignores NODE_OPTIONS: its development switch takes node flags on the command line.
+    return { env: {}, nodeArgs: [`--node-options=${flags.join(' ')}`] };
   }
 
   /**

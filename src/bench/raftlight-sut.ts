@@ -21,7 +21,7 @@ export interface RaftlightSetup {
   hostOf?: (id: string) => string;
   wrap?: (id: string) => string[];
   onSpawn?: (id: string, child: ChildProcess) => void;
-  /** Environment added for every board (e.g. NODE_OPTIONS=--cpu-prof). */
+  /** Environment added for every board (the image ignores node's own variables: see src/cli/image-guard.ts). */
   env?: NodeJS.ProcessEnv;
   /** V8 CPU profile of every board into this folder (<board>-<start>.cpuprofile). */
   cpuProfileDir?: string;

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The raftlight executable: dispatches to a command, turns known errors into one clear line.
+// First, before anything else is evaluated: the image drops environment hooks (image-guard.ts).
+import './image-guard.ts';
 import { mainHelp, startHelp } from './help.ts';
 import { version } from './version.ts';
 import { runStart } from './start.ts';
