@@ -2,7 +2,8 @@
 // real processes (the built image or the sources), seeded with the key space.
 import type { ChildProcess } from 'node:child_process';
 import { Installation } from './launcher.ts';
-import { httpRequest } from './http-client.ts';
+import { readFileSync } from 'node:fs';
+import { httpRequest, trustCa } from './http-client.ts';
 import { PropagationWatcher } from './propagation.ts';
 import type { SystemUnderTest } from './measure.ts';
 import type { BoardRef } from './sampler.ts';
@@ -25,6 +26,8 @@ export interface RaftlightSetup {
   env?: NodeJS.ProcessEnv;
   /** V8 CPU profile of every board into this folder (<board>-<start>.cpuprofile). */
   cpuProfileDir?: string;
+  /** TLS for every board, and the CA the bench's clients verify with. */
+  tls?: { cert: string; key: string; ca: string };
   log: (line: string) => void;
 }
 
@@ -61,7 +64,9 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
     ...(s.cpuProfileDir !== undefined ? { cpuProfileDir: s.cpuProfileDir } : {}),
     ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
+    ...(s.tls ? { tls: s.tls } : {}),
   });
+  if (s.tls) trustCa(readFileSync(s.tls.ca));
   try {
     await inst.create(s.voters, s.externals);
     const leader = await inst.waitForLeader(60_000);
@@ -74,7 +79,7 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
       await Promise.all(group.map((id) => inst.waitForRole(id, 'external', 120_000)));
       s.log(`${Math.min(i + 10, externals.length)}/${externals.length} external boards joined`);
     }
-    const watcher = new PropagationWatcher(CLUSTER);
+    const watcher = new PropagationWatcher(CLUSTER, s.tls ? { ca: readFileSync(s.tls.ca) } : {});
     const subscribed = await Promise.all([...inst.boards.values()].map((b) => watcher.watch(b.id, b.host, b.mqttPort)));
     const watched = subscribed.filter(Boolean).length;
     if (watched < inst.boards.size) s.log(`warning: only ${watched}/${inst.boards.size} boards' events could be watched`);
