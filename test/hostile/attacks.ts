@@ -100,7 +100,11 @@ export async function retainedFlood(e: Endpoint, count: number, bytes: number, l
     }
     const c = current;
     const result = await new Promise<string | null>((resolve) => {
-      const onClose = (): void => resolve('connection closed');
+      let disconnect = '';
+      c.once('disconnect', (p: mqtt.IDisconnectPacket) => {
+        disconnect = `DISCONNECT 0x${(p.reasonCode ?? 0).toString(16)} "${p.properties?.reasonString ?? ''}"`;
+      });
+      const onClose = (): void => resolve(disconnect || 'connection closed');
       c.once('close', onClose);
       c.publish(`flood/${i}`, payload, { qos: 1, retain: true }, (err, packet) => {
         c.removeListener('close', onClose);
@@ -148,7 +152,7 @@ export async function slowloris(e: Endpoint, count: number, intervalMs = 1_000):
   for (let i = 0; i < count; i++) {
     const s = await new Promise<Socket | null>((resolve) => {
       const opts = { host: e.host, port: e.port, ...(e.localAddress ? { localAddress: e.localAddress } : {}) };
-      const sock: Socket = e.ca ? tlsConnect({ ...opts, ca: e.ca, servername: 'localhost' }, () => resolve(sock)) : tcpConnect(opts, () => resolve(sock));
+      const sock: Socket = e.ca ? tlsConnect({ ...opts, ca: e.ca }, () => resolve(sock)) : tcpConnect(opts, () => resolve(sock));
       sock.once('error', () => resolve(null));
     });
     if (s === null) break;
@@ -175,7 +179,7 @@ export async function rawExchange(e: Endpoint, bytes: Buffer, waitMs = 1_000, tl
     const chunks: Buffer[] = [];
     let closedByPeer = false;
     const opts = { host: e.host, port: e.port, ...(e.localAddress ? { localAddress: e.localAddress } : {}) };
-    const s: Socket = tls && e.ca ? tlsConnect({ ...opts, ca: e.ca, servername: 'localhost' }, () => s.write(bytes)) : tcpConnect(opts, () => s.write(bytes));
+    const s: Socket = tls && e.ca ? tlsConnect({ ...opts, ca: e.ca }, () => s.write(bytes)) : tcpConnect(opts, () => s.write(bytes));
     s.on('data', (d: Buffer) => {
       if (chunks.reduce((n, c) => n + c.length, 0) < 64 * 1024) chunks.push(d);
     });
@@ -212,8 +216,9 @@ export function declaredHugeMqttPacket(): Buffer {
 }
 
 /** An HTTP request that declares a 100 MB body and sends a little of it. */
-export function declaredHugeHttpRequest(path = '/v1/batch'): Buffer {
-  return Buffer.from(`POST ${path} HTTP/1.1\r\nHost: board\r\nContent-Type: application/json\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n{"commands":[`);
+export function declaredHugeHttpRequest(path = '/v1/batch', headers: Record<string, string> = {}): Buffer {
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return Buffer.from(`POST ${path} HTTP/1.1\r\nHost: board\r\nContent-Type: application/json\r\n${extra}Content-Length: ${100 * 1024 * 1024}\r\n\r\n{"commands":[`);
 }
 
 /** Resident and anonymous memory of a process, MiB. */
