@@ -13,7 +13,8 @@ import { logToStderr, type BrokerLogger } from './mqtt5/broker-log.ts';
 import { acceptConnection } from './mqtt5/front-end.ts';
 import { PropertyEnvelope } from './mqtt5/property-envelope.ts';
 import { RequestGateway, type RequestOptions } from './mqtt5/request-gateway.ts';
-import { ConnectionLimiter, MAX_SOCKETS_PER_LISTENER, defaultMqttCaps, type ConnectionCaps, type SessionClass } from './connection-limiter.ts';
+import { ConnectionLimiter, MAX_SOCKETS_PER_LISTENER, PACKET_BYTES, defaultMqttCaps, type ConnectionCaps, type SessionClass } from './connection-limiter.ts';
+import type { FrameGuard } from './mqtt5/frame-guard.ts';
 import { answerAndClose, sniffTls } from './tls-sniff.ts';
 import { readConnectVersion } from './mqtt5/frame-guard.ts';
 
@@ -91,8 +92,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const limiter = new ConnectionLimiter({ ...defaultMqttCaps, ...options.caps }, {
     evicted: (address, reason) => log({ kind: 'connection-closed', code: 'EVICTED', message: reason, remote: address }),
   });
-  // The TCP socket under each connection stream aedes sees (3.1.1 streams and MQTT 5 links).
+  // The TCP socket under each connection stream aedes sees (3.1.1 streams and MQTT 5 links),
+  // and the guard that checks its packet sizes.
   const socketOf = new WeakMap<object, Socket>();
+  const guardOf = new WeakMap<object, FrameGuard>();
+  const packetBytes = (cls: SessionClass): number => Math.min(maxPacketSize, cls === 'member' ? maxPacketSize : PACKET_BYTES[cls]);
   const composed = composeHooks(options.hooks, {
     envelope,
     isV5Session: (client: Client) => v5Links.has(client.conn),
@@ -102,12 +106,16 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       const socket = socketOf.get(client.conn);
       if (socket === undefined) return null;
       const cls = options.classify?.(client) ?? 'anonymous';
-      return limiter.login(socket, cls) ? null : { reasonCode: 0x97, reason: `too many ${cls} sessions (on this board or from this address): try again later` };
+      if (!limiter.login(socket, cls)) return { reasonCode: 0x97, reason: `too many ${cls} sessions (on this board or from this address): try again later` };
+      // Without a classifier every session gets the broker's cap (tests, a bare broker).
+      const guard = guardOf.get(client.conn);
+      if (guard) guard.maxPacketSize = options.classify ? packetBytes(cls) : maxPacketSize;
+      return null;
     },
   });
   const aedes = await Aedes.createBroker({
-    // Bounded per-client queue of packets received before CONNECT completes.
-    queueLimit: 256,
+    // Bounded per-client queue of packets received before CONNECT completes (clients wait for CONNACK).
+    queueLimit: 4,
     // A client whose socket stays full this long is disconnected (bounds what waits for it).
     drainTimeout: 30_000,
     heartbeatInterval: 60_000,
@@ -131,14 +139,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       maxPacketSize,
       connectTimeoutMs,
       log,
-      registerConnection: (conn: object) => { socketOf.set(conn, raw); },
+      preAuthPacketSize: Math.min(maxPacketSize, PACKET_BYTES.preAuth),
+      registerConnection: (conn: object, guard: FrameGuard) => {
+        socketOf.set(conn, raw);
+        guardOf.set(conn, guard);
+      },
       v5: {
         aedes,
         envelope,
-        limits: { maxPacketSize, receiveMaximum: v5ReceiveMaximum, maxPendingSubscriptions: v5MaxPendingSubscriptions },
-        registerLink: (link: AedesLink) => {
+        limits: { maxPacketSize, preAuthPacketSize: Math.min(maxPacketSize, PACKET_BYTES.preAuth), receiveMaximum: v5ReceiveMaximum, maxPendingSubscriptions: v5MaxPendingSubscriptions },
+        registerLink: (link: AedesLink, guard: FrameGuard) => {
           v5Links.add(link);
           socketOf.set(link, raw);
+          guardOf.set(link, guard);
         },
         vetPublish: (link, packet) => composed.vetPublish(link, packet),
       },

@@ -29,6 +29,14 @@ export const defaultMqttCaps: ConnectionCaps = Object.freeze({
   anonymousPerAddress: 16,
 });
 
+/**
+ * Largest MQTT packet per kind of connection: a CONNECT and anything before the login is
+ * decided; then an anonymous client (reads and small publishes), a client with a token
+ * (requests: a command is at most 64 KiB), a member (Raft batches, up to the broker's cap).
+ * What a flood can make the board buffer is the number of connections times these.
+ */
+export const PACKET_BYTES = Object.freeze({ preAuth: 64 * 1024, anonymous: 64 * 1024, client: 256 * 1024 });
+
 /** Hard cap on a listener's sockets: the sum of the caps above and room for members. */
 export const MAX_SOCKETS_PER_LISTENER = 1024;
 

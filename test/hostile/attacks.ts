@@ -127,8 +127,14 @@ export async function retainedFlood(e: Endpoint, count: number, bytes: number, l
 export async function clearRetained(e: Endpoint, count: number, login: mqtt.IClientOptions = {}): Promise<void> {
   const r = await tryConnect(e, login);
   if (r.client === null) return;
-  for (let i = 0; i < count; i++) await r.client.publishAsync(`flood/${i}`, Buffer.alloc(0), { qos: 1, retain: true }).catch(() => undefined);
-  r.client.end(true);
+  const client = r.client;
+  // A broker that refuses retained publishes closes the connection: stop then.
+  const closed = new Promise<'closed'>((resolve) => client.once('close', () => resolve('closed')));
+  for (let i = 0; i < count; i++) {
+    const outcome = await Promise.race([client.publishAsync(`flood/${i}`, Buffer.alloc(0), { qos: 1, retain: true }).catch(() => 'closed' as const), closed]);
+    if (outcome === 'closed') break;
+  }
+  client.end(true);
 }
 
 /** Raw TCP connections that never say anything; close() ends them. */

@@ -114,3 +114,17 @@ t.test('sessions end with their connection; wills are small', async (t) => {
   const big = await connack(b.port, { protocolVersion: 4, will: { topic: 'w', payload: Buffer.alloc(8 * 1024), qos: 0, retain: false } });
   t.equal(big.client, null, 'a will of 8 KiB is refused');
 });
+
+t.test('packet sizes follow the login: small before it and for anonymous clients', async (t) => {
+  const { b } = await broker(t);
+  const anon = await connack(b.port, { protocolVersion: 5 });
+  t.equal(anon.packet?.properties?.maximumPacketSize, 64 * 1024, 'an anonymous client is told 64 KiB');
+  const closed = new Promise<number | undefined>((resolve) => anon.client!.once('disconnect', (p) => resolve(p.reasonCode)));
+  anon.client!.publish('free/big', Buffer.alloc(100 * 1024), { qos: 0 });
+  t.equal(await closed, 0x95, 'a bigger packet ends its connection with "Packet too large"');
+  const withToken = await connack(b.port, { protocolVersion: 5, username: 'u', password: TOKEN });
+  t.equal(withToken.packet?.properties?.maximumPacketSize, 256 * 1024, 'a client with a token may send 256 KiB');
+  await withToken.client!.publishAsync('free/big', Buffer.alloc(200 * 1024), { qos: 1 });
+  t.pass('and does');
+  withToken.client!.end(true);
+});

@@ -15,8 +15,10 @@ import { carriedProperties, type PropertyEnvelope } from './property-envelope.ts
 import { ReasonCode, connackReason, subackReason } from './reason-codes.ts';
 
 export interface V5Limits {
-  /** Largest packet accepted from the client (advertised as Maximum Packet Size). */
+  /** Largest packet accepted from the client once logged in, unless the broker sets its class's (advertised as Maximum Packet Size). */
   readonly maxPacketSize: number;
+  /** Largest packet accepted before the login is decided. */
+  readonly preAuthPacketSize: number;
   /** Advertised Receive Maximum: QoS 1/2 publishes the client may have unacknowledged. */
   readonly receiveMaximum: number;
   /** SUBSCRIBE/UNSUBSCRIBE packets awaiting aedes's answer; more closes the connection. */
@@ -30,7 +32,7 @@ export interface V5SessionContext {
   readonly envelope: PropertyEnvelope;
   readonly limits: V5Limits;
   /** Marks the link as a v5 session so the broker hooks translate properties for it. */
-  registerLink(link: AedesLink): void;
+  registerLink(link: AedesLink, guard: FrameGuard): void;
   /** Called once; error is set when the broker closed the connection because of the client. */
   closed(error: ConnectionError | null): void;
 }
@@ -72,7 +74,7 @@ class V5Session {
   constructor(socket: Socket, context: V5SessionContext) {
     this.#socket = socket;
     this.#context = context;
-    this.#guard = new FrameGuard(context.limits.maxPacketSize);
+    this.#guard = new FrameGuard(context.limits.preAuthPacketSize);
     this.#link = new AedesLink({
       fromAedes: (chunk, done) => this.#fromAedes(chunk, done),
       aedesWantsMore: () => { if (!this.#closed) socket.resume(); },
@@ -89,7 +91,7 @@ class V5Session {
     this.#socket.on('drain', () => this.#pump());
     this.#socket.on('error', () => { /* 'close' follows */ });
     this.#socket.on('close', () => this.#shutdown(null));
-    this.#context.registerLink(this.#link);
+    this.#context.registerLink(this.#link, this.#guard);
     this.#context.aedes.handle(this.#link);
     this.#fromClient(initial);
   }
@@ -302,7 +304,7 @@ class V5Session {
         const override = (this.#link as { connackReason?: number }).connackReason;
         const reasonCode = packet.returnCode && override !== undefined ? override : connackReason(packet.returnCode ?? 0);
         const properties: IConnackPacket['properties'] = reasonCode !== ReasonCode.success ? {} : {
-          maximumPacketSize: this.#context.limits.maxPacketSize,
+          maximumPacketSize: this.#guard.maxPacketSize,
           receiveMaximum: this.#context.limits.receiveMaximum,
           retainAvailable: false,
           ...(this.#sessionExpiryRefused ? { sessionExpiryInterval: 0 } : {}),
