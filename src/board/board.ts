@@ -71,7 +71,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
   try {
     const fresh = opened.snapshot === null && opened.hardState.term === 0 && opened.logStore.lastIndex() === 0;
     const bc = bootstrapCase(config, fresh);
-    if (fresh && config.join !== undefined && config.joinToken === undefined) {
+    const directory = new MemberDirectory(config.dataDir);
+    if (fresh && config.join !== undefined && config.joinToken === undefined && !directory.admitted()) {
       throw new ConfigError('JOIN_TOKEN_MISSING', '--join needs --join-token: run `raftlight join-token --board <voter URL>` with the write token, then start this board with the token it prints');
     }
     const identity = prepareIdentity(config, bc, log);
@@ -79,7 +80,6 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       writeToken: resolveWriteToken(config, bc, log), readToken: config.readToken, anonymousRead: config.anonymousRead, openWrites: config.openWrites,
     });
     if (config.openWrites) log.warn('--open-writes: anyone who reaches this board can change the installation (development only)');
-    const directory = new MemberDirectory(config.dataDir);
     let snapshot = opened.snapshot;
     if (bc.founding) {
       const { image, confState } = await bootstrapState(config, wasm, config.mqttPort, identity.founders ?? {});
@@ -290,7 +290,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     if (config.join !== undefined && boardRole() === 'none') {
       joinAbort = new AbortController();
       if (config.joinToken === undefined) {
-        log.warn('not a member yet and no --join-token given: this board waits to be contacted by the members it joined earlier');
+        log.info('admitted earlier (raftlight join, or a join before a restart): waiting for the leader to bring this board up to date');
       } else {
         void joinCluster({
           via: config.join, id: config.id, host: config.advertiseHost, port: broker.port, joinToken: config.joinToken,

@@ -31,6 +31,11 @@ export class MemberDirectory {
     writeJoinTrust(this.dataDir, this.trust);
   }
 
+  /** A join answer was received (this board was admitted, maybe before its first start). */
+  admitted(): boolean {
+    return this.trust.size > 0;
+  }
+
   verifierOf(id: string): string | undefined {
     return this.fromState.size > 0 ? this.fromState.get(id) : this.trust.get(id);
   }
