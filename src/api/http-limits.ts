@@ -23,9 +23,11 @@ export interface HttpCaps {
   readonly keepAliveTimeoutMs: number;
 }
 
+// Per address: room for an integration server's keep-alive pool (the bench's 64 writers) —
+// a new connection is refused only when every connection of its address is answering a request.
 export const defaultHttpCaps: HttpCaps = Object.freeze({
-  total: 128,
-  perAddress: 32,
+  total: 256,
+  perAddress: 128,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,

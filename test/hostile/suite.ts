@@ -67,11 +67,12 @@ export async function runHostileSuite(t: SuiteTarget, o: SuiteOptions): Promise<
       + `client with token ${clientOk ? 'connects' : `refused (${client.refusal})`}; data ${agree.same ? 'identical' : 'DIFFERS'} at index ${agree.applied} (${[...new Set(agree.digests)].join(' ')})`);
   };
 
-  const leader = await leaderOf(t);
+  // One Board object per board: leaderOf answers with a fresh one, so compare ids.
+  const leader = byId.get((await leaderOf(t)).b.id)!;
   const external = boards.find((b) => b.b.role === 'external');
   const voters = boards.filter((b) => b.b.role === 'voter');
-  const follower = voters.find((b) => b !== leader)!;
-  const otherFollower = voters.find((b) => b !== leader && b !== follower) ?? follower;
+  const follower = voters.find((b) => b.b.id !== leader.b.id)!;
+  const otherFollower = voters.find((b) => b.b.id !== leader.b.id && b.b.id !== follower.b.id) ?? follower;
   await healthy('before any attack');
 
   // 1. Forged appends with the credential copied from the external board, against every role.
@@ -181,6 +182,5 @@ export async function runHostileSuite(t: SuiteTarget, o: SuiteOptions): Promise<
     client.end(true);
   }
   await healthy('after the suite');
-  void byId;
   return results;
 }
