@@ -109,9 +109,12 @@ export async function runHostileSuite(t: SuiteTarget, o: SuiteOptions): Promise<
   const before = leader.memory();
   const anon = await retainedFlood(mqttOf(leader), count, 1_000_000);
   const withToken = await retainedFlood(mqttOf(leader), Math.min(count, 20), 1_000_000, { username: 'u', password: t.readToken ?? t.writeToken });
+  // Small ones pass the packet caps: the retain refusal itself answers them.
+  const small = await retainedFlood(mqttOf(leader), count, 4_096, { username: 'u', password: t.readToken ?? t.writeToken });
   const after = leader.memory();
-  record('retained flood', anon.acknowledged === 0 && withToken.acknowledged === 0,
-    `anonymous: ${anon.acknowledged} of ${count} x 1 MB retained (refusal: ${anon.reason}); with a token: ${withToken.acknowledged} (refusal: ${withToken.reason}); leader RSS ${before.rssMiB} -> ${after.rssMiB} MiB`);
+  record('retained flood', anon.acknowledged === 0 && withToken.acknowledged === 0 && small.acknowledged === 0,
+    `anonymous: ${anon.acknowledged} of ${count} x 1 MB retained (refusal: ${anon.reason}); with a token: ${withToken.acknowledged} (refusal: ${withToken.reason}); `
+    + `${count} x 4 KiB with a token: ${small.acknowledged} retained (refusal: ${small.reason}); leader RSS ${before.rssMiB} -> ${after.rssMiB} MiB`);
   await healthy('retained flood');
 
   // 3. Idle connections from another address; then members and clients from this one.
