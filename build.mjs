@@ -5,7 +5,9 @@
 //  2. the Node base binaries come from the npm registry (node-linux-<arch>@<exact version>),
 //     are stripped, and are placed where pkg's SEA mode finds them without downloading;
 //  3. @yao-pkg/pkg (SEA mode, run under the x64 Node of the same version) injects the bundle
-//     with the target's V8 flags (execArgv);
+//     with the target's V8 flags and the image's own security flags (execArgv); the image
+//     ignores NODE_OPTIONS (execArgvExtension "cli": node flags only as --node-options=... on
+//     the command line, a development switch);
 //  4. images/<target>/manifest.json records size, sha256, Node version, commit and build time.
 // Rebuilding without changes reuses every cached step (.cache/ and ~/.pkg-cache/sea/).
 // Usage: node build.mjs [--target linux-x64] [--force]
@@ -152,6 +154,14 @@ function preparePkgCache(target, bin) {
   return dest;
 }
 
+/**
+ * Flags every image carries whatever its target: SIGUSR1 must not open the inspector, and
+ * OpenSSL must not load a configuration (and the providers it names) from OPENSSL_CONF.
+ */
+const securityExecArgv = ['--disable-sigusr1', '--openssl-config=/dev/null'];
+/** NODE_OPTIONS is ignored; --node-options=... as the first argument is the development switch. */
+const execArgvExtension = 'cli';
+
 function gitCommit() {
   try {
     const commit = run('git', ['rev-parse', 'HEAD'], { cwd: root }).toString().trim();
@@ -175,7 +185,8 @@ async function main() {
     const outDir = join(root, 'images', target.name);
     const image = join(outDir, 'raftlight');
     const manifestPath = join(outDir, 'manifest.json');
-    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, target })));
+    const execArgv = [...target.execArgv, ...securityExecArgv];
+    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, target, execArgv, execArgvExtension })));
     if (!force && existsSync(image) && existsSync(manifestPath)) {
       const old = JSON.parse(readFileSync(manifestPath, 'utf8'));
       if (old.inputHash === inputHash && old.sha256 === sha256(readFileSync(image))) {
@@ -188,7 +199,7 @@ async function main() {
     mkdirSync(outDir, { recursive: true });
     rmSync(image, { force: true });
     log(`${target.name}: injecting bundle into ${base}`);
-    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(target.execArgv)], {
+    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(execArgv), execArgvExtension], {
       cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, PKG_CACHE_PATH: join(homedir(), '.pkg-cache') },
     });
@@ -199,7 +210,8 @@ async function main() {
       sizeBytes: bytes.length,
       sha256: sha256(bytes),
       node: target.node,
-      execArgv: target.execArgv,
+      execArgv,
+      execArgvExtension,
       page: pageSize,
       commit: gitCommit(),
       builtAt: new Date().toISOString(),

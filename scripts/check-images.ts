@@ -3,10 +3,12 @@
 //  - the x64 image boots, answers /health, carries MQTT between two real
 //    mosquitto clients, serves the installer's page within its size budget,
 //    and its idle RSS stays within budget;
+//  - the x64 image obeys only its own flags: NODE_OPTIONS (--require) runs no
+//    foreign code, OPENSSL_CONF loads nothing, SIGUSR1 opens no inspector;
 //  - the arm64 image boots under qemu-aarch64 and answers /health.
 // A failure names the budget, the measured value and the target file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../src/bench/launcher.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,6 +154,57 @@ async function checkX64(target: Target, image: string): Promise<void> {
   }
 }
 
+/** Listening TCP ports of a process (from /proc/net/tcp*, state 0A = LISTEN). */
+function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // the descriptor closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9] ?? '')) ports.push(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
+
+/** The image ignores node's environment hooks and SIGUSR1. */
+async function checkImageFlags(target: Target, image: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'raftlight-check-'));
+  try {
+    const marker = join(dir, 'foreign-code-ran');
+    writeFileSync(join(dir, 'evil.cjs'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'yes')`);
+    writeFileSync(join(dir, 'bad.cnf'), 'openssl_conf = x\n[x]\nthis line is not valid\n');
+    const env = { ...process.env, NODE_OPTIONS: `--require ${join(dir, 'evil.cjs')} --title=hijacked`, OPENSSL_CONF: join(dir, 'bad.cnf') };
+    const version = spawnSync(image, ['--version'], { env, encoding: 'utf8' });
+    if (version.status !== 0 || !/^raftlight /.test(version.stdout)) throw new Error(`with NODE_OPTIONS and OPENSSL_CONF set the image did not run: ${version.stderr}`);
+    if (existsSync(marker)) throw new Error('NODE_OPTIONS=--require ran foreign code inside the image');
+    const [http, mqtt] = [await freePort(), await freePort()];
+    const child = boot(image, [], join(dir, 'data'), http, mqtt);
+    try {
+      await waitForHealth(http, child, 30_000);
+      child.kill('SIGUSR1');
+      await sleep(1_000);
+      if (child.exitCode !== null) throw new Error(`SIGUSR1 ended the board (exit ${child.exitCode})`);
+      const ports = listeningPorts(child.pid!);
+      const unexpected = ports.filter((p) => p !== http && p !== mqtt);
+      if (unexpected.length > 0) throw new Error(`after SIGUSR1 the board listens on ${unexpected.join(', ')} (an inspector?)`);
+      lines.push(`${target.name}: ignores NODE_OPTIONS (--require ran nothing) and OPENSSL_CONF; SIGUSR1 opens no port (listening: ${ports.sort().join(', ')})`);
+    } finally {
+      await stop(child);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function checkArm64(target: Target, image: string): Promise<void> {
   requireTool('qemu-aarch64', 'qemu-user libc6-arm64-cross libstdc++6-arm64-cross');
   const dir = mkdtempSync(join(tmpdir(), 'raftlight-check-'));
@@ -182,7 +235,10 @@ async function main(): Promise<void> {
     lines.push(`${target.name}: image ${mib.toFixed(1)} MiB, budget ${target.budgets.imageMiB} MiB`);
     if (mib > target.budgets.imageMiB) budgetFailure(target.name, 'imageMiB', `${mib.toFixed(1)} MiB`, `${target.budgets.imageMiB} MiB`);
     try {
-      if (target.arch === 'x64') await checkX64(target, image);
+      if (target.arch === 'x64') {
+        await checkX64(target, image);
+        await checkImageFlags(target, image);
+      }
       else if (target.arch === 'arm64') await checkArm64(target, image);
     } catch (err) {
       failures.push(`${target.name}: ${(err as Error).message}`);

@@ -24,6 +24,9 @@ const applyStatus: Record<string, number> = {
   REFERENCE_INVALID: 422,
   STILL_REFERENCED: 409,
   CONSTRAINT: 409,
+  REQUEST_ID_REUSED: 409,
+  JOIN_REFUSED: 403,
+  LIMIT_REACHED: 429,
 };
 
 export function statusOfCode(code: string): number {

@@ -29,3 +29,15 @@ export function createReadAccess(o: ReadAccessOptions): ReadAccess {
     return given !== null && timingSafeEqual(digest(given), want);
   };
 }
+
+/** The installation's read rule (src/api/access.ts) as a ReadAccess. */
+export function readAccessFrom(policy: { requireRead(authorization: string | undefined): void }): ReadAccess {
+  return (req) => {
+    try {
+      policy.requireRead(req.headers.authorization);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}

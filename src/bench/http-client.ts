@@ -1,6 +1,7 @@
 // A lean keep-alive HTTP client for the load generator: node:http with one
 // agent per target, so 64 concurrent writers reuse 64 sockets.
 import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface HttpReply {
   status: number;
@@ -10,6 +11,13 @@ export interface HttpReply {
 /** Cap: at most this many sockets per host, i.e. the largest --clients the bench accepts. */
 export const MAX_SOCKETS_PER_HOST = 512;
 const agent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST });
+let httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST });
+
+/** https URLs are verified against this CA (boards whose certificates a private CA signed). */
+export function trustCa(ca: Buffer): void {
+  httpsAgent.destroy();
+  httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, ca });
+}
 
 /** Replies larger than this are cut (the bench only reads small JSON answers). */
 const MAX_REPLY_BYTES = 1 << 20;
@@ -33,8 +41,9 @@ export async function httpRequest(url: string, method: string, body?: string, ti
 function once(url: string, method: string, body: string | undefined, timeoutMs: number, headers: Record<string, string>): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = request({
-      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent,
+    const secure = u.protocol === 'https:';
+    const req = (secure ? httpsRequest : request)({
+      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: secure ? httpsAgent : agent,
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }), ...headers },
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -69,4 +78,5 @@ export async function getJson(url: string, timeoutMs = 5_000): Promise<Record<st
 
 export function closeHttpClient(): void {
   agent.destroy();
+  httpsAgent.destroy();
 }

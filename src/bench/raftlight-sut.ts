@@ -2,7 +2,8 @@
 // real processes (the built image or the sources), seeded with the key space.
 import type { ChildProcess } from 'node:child_process';
 import { Installation } from './launcher.ts';
-import { httpRequest } from './http-client.ts';
+import { readFileSync } from 'node:fs';
+import { httpRequest, trustCa } from './http-client.ts';
 import { PropagationWatcher } from './propagation.ts';
 import type { SystemUnderTest } from './measure.ts';
 import type { BoardRef } from './sampler.ts';
@@ -21,10 +22,12 @@ export interface RaftlightSetup {
   hostOf?: (id: string) => string;
   wrap?: (id: string) => string[];
   onSpawn?: (id: string, child: ChildProcess) => void;
-  /** Environment added for every board (e.g. NODE_OPTIONS=--cpu-prof). */
+  /** Environment added for every board (the image ignores node's own variables: see src/cli/image-guard.ts). */
   env?: NodeJS.ProcessEnv;
   /** V8 CPU profile of every board into this folder (<board>-<start>.cpuprofile). */
   cpuProfileDir?: string;
+  /** TLS for every board, and the CA the bench's clients verify with. */
+  tls?: { cert: string; key: string; ca: string };
   log: (line: string) => void;
 }
 
@@ -61,7 +64,9 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
     ...(s.cpuProfileDir !== undefined ? { cpuProfileDir: s.cpuProfileDir } : {}),
     ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
+    ...(s.tls ? { tls: s.tls } : {}),
   });
+  if (s.tls) trustCa(readFileSync(s.tls.ca));
   try {
     await inst.create(s.voters, s.externals);
     const leader = await inst.waitForLeader(60_000);
@@ -70,11 +75,11 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     // Join in groups so the leader is not asked to add 95 learners in the same instant.
     for (let i = 0; i < externals.length; i += 10) {
       const group = externals.slice(i, i + 10);
-      for (const id of group) inst.start(id);
+      await Promise.all(group.map((id) => inst.start(id)));
       await Promise.all(group.map((id) => inst.waitForRole(id, 'external', 120_000)));
       s.log(`${Math.min(i + 10, externals.length)}/${externals.length} external boards joined`);
     }
-    const watcher = new PropagationWatcher(CLUSTER);
+    const watcher = new PropagationWatcher(CLUSTER, s.tls ? { ca: readFileSync(s.tls.ca) } : {});
     const subscribed = await Promise.all([...inst.boards.values()].map((b) => watcher.watch(b.id, b.host, b.mqttPort)));
     const watched = subscribed.filter(Boolean).length;
     if (watched < inst.boards.size) s.log(`warning: only ${watched}/${inst.boards.size} boards' events could be watched`);
@@ -83,7 +88,7 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     const keys = Array.from({ length: s.keys }, (_, k) => k);
     await pool(keys, 16, async (k) => {
       const body = JSON.stringify({ id: `bench-${k}`, ...(JSON.parse(areaBody(k)) as object) });
-      const r = await httpRequest(`${voterUrls[k % voterUrls.length]}/v1/areas`, 'POST', body, 30_000);
+      const r = await httpRequest(`${voterUrls[k % voterUrls.length]}/v1/areas`, 'POST', body, 30_000, inst.writeHeaders());
       if (r.status === 201 || r.status === 200) seedRevision = Math.max(seedRevision, parseRevision(r.body) ?? 0);
       else if (r.status !== 409) throw new Error(`seeding area bench-${k} failed: HTTP ${r.status} ${r.body.slice(0, 200)}`);
     });
@@ -97,10 +102,11 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
       return (up[rr++ % Math.max(1, up.length)] ?? inst.get('v1')).url;
     };
     if (s.target === 'leader') leaderUrl = inst.get(leader).url;
+    const auth = inst.writeHeaders();
     const writer = async (seq: number): Promise<WriteOutcome> => {
       const url = pickUrl();
       try {
-        const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000);
+        const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000, auth);
         if (r.status === 200 || r.status === 201) return { ok: true, revision: parseRevision(r.body) };
         if (s.target === 'leader') leaderUrl = null;
         return { ok: false, revision: null, error: `HTTP ${r.status} ${r.body.slice(0, 120)}` };

@@ -40,6 +40,8 @@ export interface BenchOptions {
   quiet: boolean;
   /** Write a V8 CPU profile per board into <out>/profiles (written when the boards stop). */
   cpuProf?: boolean;
+  /** TLS for every board (one certificate for all, valid for their addresses) and the CA the bench verifies with. */
+  tls?: { cert: string; key: string; ca: string };
   /** Where the tables go (default stdout). */
   print?: (text: string) => void;
 }
@@ -99,7 +101,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
     const rl = await startRaftlight({
       command: o.command, args: o.args, root, voters: o.voters, externals: o.boards - o.voters, keys: o.keys, target: o.target,
-      extraBoardArgs: o.extraBoardArgs, log,
+      extraBoardArgs: o.extraBoardArgs, log, ...(o.tls ? { tls: o.tls } : {}),
       ...(o.cpuProf ? { cpuProfileDir: join(o.out, 'profiles') } : {}),
       ...(netns ? { hostOf: netns.hostOf, wrap: netns.wrap } : {}),
       ...(limits ? { onSpawn: (id: string, child: { pid?: number | undefined }) => child.pid !== undefined && limits!.place(id, child.pid) } : {}),

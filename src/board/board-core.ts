@@ -201,6 +201,15 @@ export class BoardCore {
     return this.node.status();
   }
 
+  /** Raft messages the core refused (their sender could not have sent them), by reason. */
+  refusedMessages(): { total: number; byReason: Readonly<Record<string, number>> } {
+    return { total: this.node.dropped.total, byReason: this.node.dropped.snapshot() };
+  }
+
+  lastRefused(): unknown {
+    return this.node.lastDrop;
+  }
+
   /** The board's role from the configuration it has applied. */
   role(): 'voter' | 'external' | 'none' {
     const cs = this.loopRef?.confState ?? this.node.status().confState;

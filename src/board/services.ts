@@ -39,7 +39,7 @@ export function createServices(d: ServicesDeps): BoardServices {
       try {
         data = encodeCommand(envelope); // the size limit is enforced here, before the log
       } catch (err) {
-        return Promise.reject(new ApiError('PAYLOAD_TOO_LARGE', 413, (err as Error).message));
+        return Promise.reject(new ApiError('PAYLOAD_TOO_LARGE', 413, (err as Error).message, { limitBytes: (err as { limit?: number }).limit }));
       }
       let done: Promise<Outcome>;
       try {

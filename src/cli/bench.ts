@@ -33,6 +33,9 @@ export const benchOptions: readonly OptionSpec[] = [
   { key: 'boardArgs', flag: 'board-args', kind: 'string', default: undefined, help: 'extra flags for every board, given with = : --board-args="--tick-ms 200 --heartbeat-ticks 2"' },
   { key: 'cpuProf', flag: 'cpu-prof', kind: 'bool', default: false, help: 'V8 CPU profile of every board into <out>/profiles/<board>-<start>.cpuprofile (summarize: npx tsx src/bench/cpu-profile.ts FILE)' },
   { key: 'quiet', flag: 'quiet', kind: 'bool', default: false, help: 'no progress output' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'string', default: undefined, help: 'PEM certificate for every board (valid for the boards\' addresses): MQTT over TLS and HTTPS' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'string', default: undefined, help: 'PEM private key of --tls-cert' },
+  { key: 'tlsCa', flag: 'tls-ca', kind: 'string', default: undefined, help: 'PEM CA bundle that signed --tls-cert (boards and the bench verify with it)' },
 ];
 
 function positiveNumber(text: string, flag: string): number {
@@ -96,7 +99,15 @@ export function benchOptionsFrom(argv: readonly string[], now = new Date(), env:
     extraBoardArgs: typeof o.boardArgs === 'string' ? o.boardArgs.trim().split(/\s+/) : [],
     quiet: o.quiet as boolean,
     cpuProf: o.cpuProf as boolean,
+    ...tlsOf(o),
   };
+}
+
+function tlsOf(o: Record<string, unknown>): { tls?: { cert: string; key: string; ca: string } } {
+  const [cert, key, ca] = [o.tlsCert, o.tlsKey, o.tlsCa] as Array<string | undefined>;
+  if (cert === undefined && key === undefined && ca === undefined) return {};
+  if (cert === undefined || key === undefined || ca === undefined) throw new ConfigError('BAD_VALUE', '--tls-cert, --tls-key and --tls-ca go together');
+  return { tls: { cert: resolve(cert), key: resolve(key), ca: resolve(ca) } };
 }
 
 function args0Label(args: string[]): string {

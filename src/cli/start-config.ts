@@ -1,6 +1,7 @@
 // The typed, validated configuration of one board.
 import { ConfigError, resolveOptions } from './config.ts';
 import { startOptions } from './options.ts';
+import { MIN_BOOTSTRAP_SECRET_CHARS, MIN_TOKEN_CHARS, checkCredentialStrength } from './credential-strength.ts';
 
 export interface PeerAddress {
   readonly id: string;
@@ -22,10 +23,19 @@ export interface StartConfig {
   peers: PeerAddress[];
   join: string | undefined;
   role: 'voter' | 'external';
-  memberSecret: string;
+  /** Join token for --join (a board that already joined needs none). */
+  joinToken: string | undefined;
+  /** Multi-board bootstrap: founders derive their member secrets from it. */
+  bootstrapSecret: string | undefined;
   writeToken: string | undefined;
+  readToken: string | undefined;
   anonymousRead: boolean;
-  tls: { cert: string; key: string; ca: string | undefined } | undefined;
+  /** Development only: writes without a token. */
+  openWrites: boolean;
+  /** This board's certificate: TLS for its broker and its REST API. */
+  tls: { cert: string; key: string } | undefined;
+  /** CA bundle (path) that verifies other boards, or 'system' for the system store. */
+  tlsCa: string | undefined;
   tickMs: number;
   electionTicks: number;
   heartbeatTicks: number;
@@ -76,6 +86,25 @@ export function loadStartConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   if ((cert === undefined) !== (key === undefined)) {
     throw new ConfigError('BAD_VALUE', '--tls-cert and --tls-key go together: give both or neither');
   }
+  const tlsCa = opt('tlsCa');
+  if (cert !== undefined && tlsCa === undefined) {
+    throw new ConfigError('BAD_VALUE', '--tls-cert needs --tls-ca: the CA that signed the boards\' certificates (boards verify each other with it), or --tls-ca system to trust the system\'s CA store');
+  }
+  const writeToken = opt('writeToken');
+  const readToken = opt('readToken');
+  const bootstrapSecret = opt('bootstrapSecret');
+  if (writeToken !== undefined) checkCredentialStrength('write-token', writeToken, MIN_TOKEN_CHARS);
+  if (readToken !== undefined) checkCredentialStrength('read-token', readToken, MIN_TOKEN_CHARS);
+  if (bootstrapSecret !== undefined) checkCredentialStrength('bootstrap-secret', bootstrapSecret, MIN_BOOTSTRAP_SECRET_CHARS);
+  if (readToken !== undefined && readToken === writeToken) throw new ConfigError('BAD_VALUE', '--read-token must differ from --write-token');
+  const anonymousRead = o.anonymousRead as boolean;
+  if (!anonymousRead && readToken === undefined && writeToken === undefined) {
+    throw new ConfigError('BAD_VALUE', '--no-anonymous-read needs a token to read with: give --read-token (or --write-token)');
+  }
+  const openWrites = o.openWrites as boolean;
+  if (openWrites && writeToken !== undefined) throw new ConfigError('BAD_VALUE', '--open-writes and --write-token contradict each other: give one');
+  const joinToken = opt('joinToken');
+  if (joinToken !== undefined && opt('join') === undefined) throw new ConfigError('BAD_VALUE', '--join-token goes with --join URL');
   if (num('heartbeatTicks') >= num('electionTicks')) {
     throw new ConfigError('BAD_VALUE', '--heartbeat-ticks must be smaller than --election-ticks');
   }
@@ -91,10 +120,14 @@ export function loadStartConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     peers,
     join: opt('join'),
     role,
-    memberSecret: str('memberSecret'),
-    writeToken: opt('writeToken'),
-    anonymousRead: o.anonymousRead as boolean,
-    tls: cert !== undefined && key !== undefined ? { cert, key, ca: opt('tlsCa') } : undefined,
+    joinToken,
+    bootstrapSecret,
+    writeToken,
+    readToken,
+    anonymousRead,
+    openWrites,
+    tls: cert !== undefined && key !== undefined ? { cert, key } : undefined,
+    tlsCa,
     tickMs: num('tickMs'),
     electionTicks: num('electionTicks'),
     heartbeatTicks: num('heartbeatTicks'),

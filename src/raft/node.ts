@@ -1,4 +1,5 @@
 // RaftNode: the public face of the core. Feed it ticks, messages and requests; collect Ready batches.
+import { DropCounters, checkSender, type DropReason, type ReceiverView } from './sender-check.ts';
 import type { ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot } from './types.ts';
 import { RaftError } from './types.ts';
 import type { RaftConfig } from './config.ts';
@@ -106,9 +107,30 @@ export class RaftNode {
   /** Hand a message from the network to the core. Malformed or stale messages are ignored. */
   step(m: Message): void {
     if (m.to !== this.raft.id || m.from === this.raft.id) return;
+    const refused = checkSender(this.view, m);
+    if (refused !== null) {
+      this.dropped.count(refused);
+      this.lastDrop = { reason: refused, type: m.type, from: m.from, term: m.term };
+      return;
+    }
     // Proposals, reads and transfers from the network arrive only as forwarded requests.
     this.raft.step(m);
   }
+
+  /** Messages refused by checkSender, by reason; the last one for the log. */
+  readonly dropped = new DropCounters();
+  lastDrop: { readonly reason: DropReason; readonly type: Message['type']; readonly from: NodeId; readonly term: number } | null = null;
+
+  /** The receiving side as checkSender sees it (one object, read live: no allocation per message). */
+  private readonly view: ReceiverView = ((node: RaftNode): ReceiverView => ({
+    get term() { return node.raft.term; },
+    get lead() { return node.raft.lead; },
+    get isLeader() { return node.raft.role === 'leader'; },
+    get knowsNoConfiguration() { return node.raft.trk.progress.size === 0; },
+    get inLeaderLease() { return node.raft.role === 'leader' || (node.raft.lead !== null && node.raft.electionElapsed < node.raft.cfg.electionTicks); },
+    isVoter: (id) => node.raft.trk.isVoter(id),
+    isMember: (id) => node.raft.trk.progress.has(id),
+  }))(this);
 
   /**
    * Propose a command. Throws RAFT_PROPOSAL_DROPPED without a leader or during

@@ -314,7 +314,7 @@ class MqttTransportImpl implements MqttTransport {
         if (link.outbound === connection) link.outbound = undefined;
         if (this.closed) return;
         link.nextDialAt = Date.now() + backoffDelay(this.limits, link.failures++, this.random);
-        this.log('PEER_DISCONNECTED', link.id, `${wasReady ? 'connection lost' : 'dial failed'}: ${why}`);
+        this.log(disconnectCode(why), link.id, `${wasReady ? 'connection lost' : 'dial failed'}: ${why}`);
         if (this.channelOf(link) !== undefined) return;
         const dropped = link.queue.clear();
         link.counters.dropped += dropped;
@@ -634,4 +634,11 @@ class MqttTransportImpl implements MqttTransport {
   private log(code: string, peer: NodeId | null, detail: string): void {
     this.options.log?.({ code, peer, detail });
   }
+}
+
+/** Failed handshakes and refused logins are the operator's business; other disconnects are routine. */
+function disconnectCode(why: string): string {
+  if (why.startsWith('TLS handshake')) return 'PEER_TLS_FAILED';
+  if (why.startsWith('login refused')) return 'PEER_LOGIN_REFUSED';
+  return 'PEER_DISCONNECTED';
 }

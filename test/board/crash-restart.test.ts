@@ -48,7 +48,7 @@ t.test(`${rounds} rounds of SIGKILL during writes lose no acknowledged write`, a
     await new Promise((r) => setTimeout(r, 300 + rnd(900)));
     await inst.stop('v1', 'SIGKILL');
     await w.stop();
-    inst.start('v1');
+    await inst.start('v1');
     await inst.waitForLeader(30_000);
     const last = acked.length > 0 ? Math.max(...acked.map((a) => a.revision)) : 0;
     await inst.waitForApplied('v1', last);

@@ -3,6 +3,7 @@
 // LiveFeed) fed an hour of reports from 99 simulated members through the real codec, and a
 // real state machine with a small configuration behind the real REST handler. Everything
 // comes from one seed; the clock is simulated.
+import { AccessPolicy } from '../../src/api/access.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRestHandler } from '../../src/api/rest.ts';
@@ -142,7 +143,7 @@ export async function startSimulatedInstallation(options: { voters: number; exte
     board: () => ({ id: self, role: 'voter', raftRole: 'leader', leader: self, term: 7, commitIndex: lastIndex, appliedIndex: lastIndex }),
   });
   const stream = new LiveStream(live, () => true);
-  const handler = withInstallerPage(createRestHandler(services, { writeToken: undefined, health: () => ({}) }), createPageHandler(loadPageAssets), stream);
+  const handler = withInstallerPage(createRestHandler(services, { access: new AccessPolicy({ writeToken: undefined, readToken: undefined, anonymousRead: true, openWrites: true }), health: () => ({ status: 'ok' }) }), createPageHandler(loadPageAssets), stream);
   const server: Server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   // The installation view refreshes once a second, as on a board; the simulated clock stands

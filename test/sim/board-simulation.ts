@@ -5,6 +5,7 @@
 // safety properties, linearizability and durability on every seed.
 import { BoardCore } from '../../src/board/board-core.ts';
 import { createServices } from '../../src/board/services.ts';
+import { withAccessServices } from '../../src/board/access-services.ts';
 import { createLogger } from '../../src/board/log.ts';
 import { plantBugs, type PlantedBugs } from '../../src/board/planted-bugs.ts';
 import { encodeMemberContext } from '../../src/board/members.ts';
@@ -327,10 +328,10 @@ class BoardSimulation {
         if (sn.clock === clock && sn.incarnation === incarnation) this.stopped(sn, err.message, 'fatal');
       },
     });
-    sn.services = createServices({
+    sn.services = withAccessServices(createServices({
       id: sn.member, cluster: 'sim', loop: core.loop, transport, proposals: core.proposals, reads: core.reads,
       status: () => ({}), peers: () => ({}),
-    });
+    }), { id: sn.member, loop: core.loop, nowMs: () => this.timeline.now });
   }
 
   /** The board stopped by itself (a fatal error, or a data directory it cannot open): as a supervisor would, restart it later. */
@@ -441,7 +442,9 @@ class BoardSimulation {
       digests.set(n.member, `${n.core!.state.appliedIndex()}:${reg?.revision}:${reg?.value.name}`);
     }
     if (new Set(digests.values()).size > 1) {
-      throw new SafetyViolation('convergence', `boards differ after healing: ${[...digests].map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      const l = this.leader();
+      const progress = l?.core ? JSON.stringify(l.core.view().progress) : 'no leader';
+      throw new SafetyViolation('convergence', `boards differ after healing: ${[...digests].map(([k, v]) => `${k}=${v}`).join(' ')}\n${this.describeNodes()}\nleader progress ${progress}\nrefused ${[...this.nodes.values()].map((n) => `${n.member}:${JSON.stringify(n.core?.refusedMessages())}`).join(' ')}`);
     }
   }
 
