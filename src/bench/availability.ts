@@ -69,7 +69,7 @@ class Writer {
     const sentAt = Date.now();
     try {
       const res = await fetch(`${b.url}/v1/areas/${key}`, {
-        method: 'PUT', headers: { 'content-type': 'application/json' },
+        method: 'PUT', headers: { 'content-type': 'application/json', ...this.inst.writeHeaders() },
         body: JSON.stringify({ name: `n${this.n}`, type: 'room', parent: null }),
         signal: AbortSignal.timeout(3000),
       });
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     for (const id of ids) {
       for (let k = 0; k < 64; k++) {
         await inst.json(id, '/v1/areas', {
-          method: 'POST', headers: { 'content-type': 'application/json' },
+          method: 'POST', headers: { 'content-type': 'application/json', ...inst.writeHeaders() },
           body: JSON.stringify({ id: `avail-${id}-${k}`, name: 'start', type: 'room', parent: null }),
         });
       }

@@ -10,9 +10,9 @@
 // appends for good. So the voters-only rule for leader messages holds while
 // the board is in its leader lease (it heard a leader it accepts within an
 // election timeout): then a non-voter's claim could only be a hijack. Out of
-// lease, a leader message from any member of its configuration is accepted,
-// and the board catches up and learns the promotion (see docs/architecture.md,
-// "Raft messages checked where they land").
+// lease, a leader message is accepted from whoever the link authenticated (its
+// member credential), and the board catches up and learns the promotion (see
+// docs/architecture.md, "Raft messages checked where they land").
 import type { Message, NodeId } from './types.ts';
 
 export const DROP_REASONS = [
@@ -54,8 +54,10 @@ export function checkSender(r: ReceiverView, m: Message): DropReason | null {
     case 'snapshot':
     case 'timeout-now':
     case 'read-index-response':
-      // A non-voter here: a stranger never; a member only out of lease, or once accepted as this term's leader.
-      if (!voter && (!r.isMember(m.from) || (r.inLeaderLease && r.lead !== m.from))) return 'leader-message-from-non-voter';
+      // A non-voter here (its configuration may be old: today's leader may have been promoted, or have
+      // joined, since): refused while this board is in a leader's lease, accepted out of it or once it
+      // is this term's leader. Who it is was settled by the link's login, against the members' credentials.
+      if (!voter && r.inLeaderLease && r.lead !== m.from) return 'leader-message-from-non-voter';
       if (m.term === r.term && (r.isLeader || (r.lead !== null && r.lead !== m.from))) return 'second-leader-in-term';
       return null;
     case 'vote':

@@ -56,13 +56,14 @@ export class DurableStorage {
    */
   async takeSnapshot(appliedIndex: number, confState: ConfState, image: Uint8Array): Promise<SnapshotMetadata> {
     const metadata: SnapshotMetadata = { index: appliedIndex, term: this.logStore.term(appliedIndex), confState };
+    // PLANTED BUG (never in images): compact the log past the snapshot on disk before that snapshot
+    // is durable (a power cut in between leaves the board with neither).
+    if (isPlanted('compactPastSnapshot')) await this.wal.releaseTo(appliedIndex);
     await this.snapshots.save({ metadata, data: image });
     this.logStore.createSnapshot(metadata);
-    // PLANTED BUG (never in images): compact the log, in memory and on disk, past the snapshot.
-    const past = isPlanted('compactPastSnapshot') && this.logStore.lastIndex() > appliedIndex;
-    const to = past ? this.logStore.lastIndex() : this.policy.compactTo(appliedIndex, this.logStore.firstIndex());
+    const to = this.policy.compactTo(appliedIndex, this.logStore.firstIndex());
     if (to > 0) this.logStore.compact(to);
-    await this.wal.releaseTo(past ? this.logStore.lastIndex() : this.snapshots.oldestIndex());
+    await this.wal.releaseTo(this.snapshots.oldestIndex());
     return metadata;
   }
 }

@@ -95,6 +95,12 @@ interface SimNode {
   downUntil: number;
   /** The disk met a fault other than a power cut since the board last opened it cleanly. */
   diskFaulted: boolean;
+  /**
+   * Since it last opened cleanly, it met a fault that can cost it its state (a flipped or cut
+   * log, a lost disk, a damaged snapshot with nothing older to fall back to). Without one,
+   * coming back as a new incarnation is a bug.
+   */
+  lossPossible: boolean;
   /** Why the board last stopped on its own (its fatal error, or the error opening its data directory). */
   failure: string | undefined;
   /** leader-churn: when this leader loses power. */
@@ -126,6 +132,8 @@ interface Client {
   nodeId: string | undefined;
   retryAt: number;
   requestId: string;
+  /** Driven by an adversary's story (delayed-reads), not by the random client loop. */
+  readonly scripted: boolean;
 }
 
 export async function runSimulation(opts: SimOptions): Promise<SimResult> {
@@ -188,6 +196,14 @@ class BoardSimulation {
   private registerReady = false;
   /** The first violation found inside a callback (thrown from the run loop at the next check). */
   private violation: Error | undefined;
+  /** No random crash, partition, pause or disk fault before this time (a story is playing out). */
+  private quietUntil = 0;
+  /** Timed steps of the read adversaries' stories. */
+  private stories: { at: number; run: () => void }[] = [];
+  /** The restart story in progress. */
+  private story: { phase: 'restarted' | 'answer-held' | 'writing'; f: SimNode; since: number } | undefined;
+  /** Boards random clients leave alone while a story uses them. */
+  private readonly reserved = new Set<string>();
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new SeededRandom(opts.seed);
@@ -213,8 +229,8 @@ class BoardSimulation {
       maxDelay: 2 + rng.nextInt(14),
       ...(delayedReads ? { longDelayRate: 0.005 + rng.next() * 0.02, readPathLongDelayRate: 0.05 + rng.next() * 0.25, longDelayMin: 50, longDelayMax: 400 } : {}),
     });
-    for (let c = 0; c < (delayedReads ? 6 : 3); c++) {
-      this.clients.push({ id: c, seq: 0, op: undefined, call: 0, attempt: 0, nodeId: undefined, retryAt: 0, requestId: '' });
+    for (let c = 0; c < (delayedReads ? 9 : 3); c++) {
+      this.clients.push({ id: c, seq: 0, op: undefined, call: 0, attempt: 0, nodeId: undefined, retryAt: 0, requestId: '', scripted: c >= 6 });
     }
   }
 
@@ -241,7 +257,7 @@ class BoardSimulation {
   private addNode(board: string, founder: boolean): SimNode {
     const sn: SimNode = {
       board, disk: new SimDisk(), member: board, phase: 'down', core: undefined, services: undefined, clock: undefined, transport: undefined,
-      incarnation: 0, downUntil: 0, diskFaulted: false, failure: undefined, crashAt: Infinity, founder, lostDisk: false,
+      incarnation: 0, downUntil: 0, diskFaulted: false, failure: undefined, crashAt: Infinity, founder, lostDisk: false, lossPossible: false,
       needsJoin: false, replaces: undefined, nextJoinAt: 0, atRisk: false, repairIndex: 0,
     };
     this.nodes.set(board, sn);
@@ -265,7 +281,7 @@ class BoardSimulation {
     const knownMember = sn.lostDisk;
     void BoardCore.openIncarnation({
       board: sn.board, cluster: 'sim', knownMember,
-      dataDir: DATA_DIR, fs: sn.disk.session(), lockDataDir: false, segmentBytes: 2 * 1024,
+      dataDir: DATA_DIR, fs: sn.disk.session(this.fsyncLatency(clock)), lockDataDir: false, segmentBytes: 2 * 1024,
       snapshotPolicy: { maxEntries: this.snapshotEntries, keepEntries: this.rng.nextInt(5) },
       clock, random: new SeededRandom(seed), readIncarnation, log: silent,
       ...(this.opts.harnessBugs?.perProcessReadCounter === true ? { readContexts: new PerProcessCounter() } : {}),
@@ -282,7 +298,7 @@ class BoardSimulation {
       }
       // Under a new member id the budget counts the old id as lost until it has left the configuration.
       if (inc.identity.member !== sn.member) {
-        if (!sn.diskFaulted && !sn.lostDisk) {
+        if (!sn.lossPossible && !sn.lostDisk) {
           this.violation ??= new SafetyViolation('durability', `${sn.member} lost its state after nothing but crashes and power cuts: ${inc.replaced?.reason.split('\n')[0]}`);
         }
         sn.atRisk = false;
@@ -304,6 +320,7 @@ class BoardSimulation {
     sn.core = core;
     sn.phase = 'up';
     sn.diskFaulted = false;
+    sn.lossPossible = false;
     sn.lostDisk = false;
     this.checker.resetApplied(sn.member, core.state.appliedIndex());
     core.start(transport, {
@@ -385,6 +402,16 @@ class BoardSimulation {
       }
     }
     return best;
+  }
+
+  /** An fsync takes 0 to 2 time units (messages keep arriving meanwhile; a power cut loses what it had not made durable). */
+  private fsyncLatency(clock: NodeClock): { wait(): Promise<void> } {
+    return {
+      wait: () => {
+        const units = this.rng.nextInt(3);
+        return units === 0 ? Promise.resolve() : new Promise<void>((r) => void clock.after(units, r));
+      },
+    };
   }
 
   // ---- the run ----
@@ -591,6 +618,10 @@ class BoardSimulation {
 
   private driveClients(): void {
     for (const c of this.clients) {
+      if (c.scripted) {
+        if (c.op !== undefined && this.timeline.now >= c.retryAt) this.submit(c);
+        continue;
+      }
       if (c.op === undefined) {
         if (c.seq >= 2 && !this.healed && !this.rng.chance(0.02)) continue;
         if (c.seq >= 2 && this.healed) continue;
@@ -611,11 +642,30 @@ class BoardSimulation {
   }
 
   private submit(c: Client): void {
+    const candidates = this.live().filter((n) => this.active(n) && n.services && !this.reserved.has(n.board));
+    if (candidates.length === 0) {
+      c.attempt++;
+      c.retryAt = this.timeline.now + RETRY;
+      return;
+    }
+    this.submitTo(c, this.rng.pick(candidates));
+  }
+
+  /** An idle scripted client starts `op` at `sn` now; false when none is idle. */
+  private startScripted(op: RegisterOp, sn: SimNode): boolean {
+    const c = this.clients.find((x) => x.scripted && x.op === undefined);
+    if (!c || !sn.services) return false;
+    c.op = op;
+    c.call = this.timeline.now;
+    c.attempt = 0;
+    c.requestId = `c${c.id}-${c.seq}`;
+    this.submitTo(c, sn);
+    return true;
+  }
+
+  private submitTo(c: Client, sn: SimNode): void {
     c.attempt++;
     c.retryAt = this.timeline.now + RETRY;
-    const candidates = this.live().filter((n) => this.active(n) && n.services);
-    if (candidates.length === 0) return;
-    const sn = this.rng.pick(candidates);
     c.nodeId = sn.board;
     const op = c.op!;
     const attempt = c.attempt;
@@ -654,7 +704,7 @@ class BoardSimulation {
   }
 
   private allClientsDone(): boolean {
-    return this.clients.every((c) => c.op === undefined && c.seq >= 2);
+    return this.clients.every((c) => c.op === undefined && (c.seq >= 2 || c.scripted));
   }
 
   // ---- faults ----
@@ -669,6 +719,8 @@ class BoardSimulation {
     // is one fault already: until it is repaired, nothing else fails (with one more fault, no system
     // that cannot detect the loss keeps committed data).
     if ([...this.nodes.values()].some((n) => n.atRisk)) return;
+    this.advanceStories();
+    if (this.timeline.now < this.quietUntil) return;
     if (rng.chance(this.crashRate)) this.crashOne();
     if (rng.chance(0.002)) this.partition();
     if (this.net.isPartitioned() && rng.chance(0.004)) {
@@ -682,6 +734,10 @@ class BoardSimulation {
     const slow = this.profile === 'delayed-reads' ? 0.006 : 0.0005;
     if (rng.chance(slow)) this.stallLink();
     if (rng.chance(slow)) this.pauseOne();
+    if (this.profile === 'delayed-reads' && rng.chance(0.05)) {
+      if (rng.chance(0.5)) this.deposeLeader();
+      else this.startRestartStory();
+    }
     if (this.net.counts.longDelayed > 0) this.faults.add('long-delay');
     if (this.diskFaults && rng.chance(0.004)) this.diskFault();
   }
@@ -720,6 +776,12 @@ class BoardSimulation {
     const l = this.leader();
     if (!l?.core) return false;
     const cs = l.core.view().confState;
+    // Only on an otherwise healthy installation: every voter up and reachable, nothing else at risk.
+    if (this.net.isPartitioned() || [...this.nodes.values()].some((n) => n.atRisk)) return false;
+    for (const v of cs.voters) {
+      const n = this.byMember(v);
+      if (!n || !this.active(n)) return false;
+    }
     const voters = [...new Set([...cs.voters, ...cs.votersOutgoing])];
     const holding = voters.filter((v) => [...this.nodes.values()].some((n) => n.member === v && n.phase !== 'decommissioned' && !n.atRisk));
     const quorum = Math.floor(cs.voters.length / 2) + 1;
@@ -753,7 +815,14 @@ class BoardSimulation {
       this.faults.add('disk-full');
       this.log(`${sn.member}: its disk is nearly full`);
     } else if (kind === 2) {
-      const at = sn.disk.flipBit(this.rng, DATA_DIR, (f) => f.endsWith('.wal') || f.endsWith('.snap'));
+      // Half the time the newest snapshot: with an older one kept beside it, the board must fall back
+      // to that one and replay its log from there, keeping its state.
+      const snaps = sn.disk.list(`${DATA_DIR}/snap`).filter((f) => f.endsWith('.snap'));
+      const newestSnap = snaps.length >= 2 && this.rng.chance(0.5);
+      const newest = snaps[snaps.length - 1];
+      const at = newestSnap ? sn.disk.flipBit(this.rng, `${DATA_DIR}/snap`, (f) => newest !== undefined && newest.endsWith(f)) : sn.disk.flipBit(this.rng, DATA_DIR, (f) => f.endsWith('.wal') || f.endsWith('.snap'));
+      // Even beside an older snapshot the state can be lost: a snapshot received from the leader has no log behind it here.
+      sn.lossPossible = true;
       this.faults.add('bit-flip');
       this.log(`${sn.member}: a bit flips at rest (${at ?? 'no file'})`);
       this.crash(sn, false, 'restarts to meet it');
@@ -761,6 +830,7 @@ class BoardSimulation {
       const wal = sn.disk.list(`${DATA_DIR}/wal`).filter((f) => f.endsWith('.wal'));
       const f = wal[wal.length - 1];
       if (f) sn.disk.cutFile(f, Math.max(0, sn.disk.readFileSync(f).length - 1 - this.rng.nextInt(200)));
+      sn.lossPossible = true;
       this.faults.add('file-cut');
       this.log(`${sn.member}: the tail of its write-ahead log is cut off`);
       this.crash(sn, false, 'restarts to meet it');
@@ -768,11 +838,96 @@ class BoardSimulation {
       this.crash(sn, true, 'loses its disk');
       sn.disk.wipe();
       sn.lostDisk = true;
+      sn.lossPossible = true;
       this.faults.add('disk-lost');
     } else {
       sn.disk.faults.readOnly = true;
       this.faults.add('read-only');
       this.log(`${sn.member}: its disk turns read-only`);
+    }
+  }
+
+  // ---- the read adversaries (delayed-reads) ----
+
+  /**
+   * The stale-read story: the leader is paused; the others' messages to it stall (their
+   * acknowledgements already on the wire arrive after the pause, followed by news of the new
+   * term) or are cut; the others elect a leader and commit a write meanwhile; the paused leader
+   * serves a read the moment it resumes.
+   */
+  private deposeLeader(): void {
+    const l = this.leader();
+    if (!l?.core || this.net.isPaused(l.member, this.timeline.now) || this.net.isPartitioned()) return;
+    const others = this.live().filter((n) => n !== l);
+    const voters = l.core.view().confState.voters;
+    if (others.length < 2 || voters.some((v) => { const n = this.byMember(v); return !n || !this.active(n); })) return;
+    const pauseFor = 250 + this.rng.nextInt(200);
+    const resume = this.timeline.now + pauseFor;
+    for (const o of others) {
+      if (this.rng.chance(0.1)) this.net.cutLink(l.member, o.member);
+      else this.net.stall(o.member, l.member, resume + 2 + this.rng.nextInt(15));
+    }
+    this.net.pause(l.member, resume);
+    l.clock?.pause(resume);
+    this.quietUntil = resume + 60;
+    this.stories.push({ at: this.timeline.now + 110 + this.rng.nextInt(40), run: () => {
+      const target = this.live().filter((n) => n !== l && this.active(n) && n.core!.role() === 'voter');
+      if (target.length > 0) this.startScripted({ kind: 'write', value: 100 + this.rng.nextInt(1000) }, this.rng.pick(target));
+    } });
+    this.stories.push({ at: resume, run: () => {
+      if (l.phase === 'up' && l.core?.view().role === 'leader') this.startScripted({ kind: 'read' }, l);
+    } });
+    this.faults.add('pause');
+    this.faults.add('stall');
+    this.log(`${l.member} (leader) paused until ${resume}, its links cut or stalled`);
+  }
+
+  /**
+   * A board restarts while the answer to its last read is on the wire: F restarts, reads (its
+   * first read in that process), the answer is held, F loses power and restarts, a write
+   * completes elsewhere, and F reads again (its first read again) as the old answer arrives.
+   */
+  private startRestartStory(): void {
+    const l = this.leader();
+    if (!l || this.story || this.net.isPartitioned()) return;
+    const followers = this.live().filter((n) => n !== l && this.active(n) && n.core!.view().role === 'follower');
+    if (followers.length === 0) return;
+    const f = this.rng.pick(followers);
+    this.story = { phase: 'restarted', f, since: this.timeline.now };
+    this.reserved.add(f.board);
+    this.quietUntil = this.timeline.now + 1000;
+    this.crash(f, false, 'restarts (story: an answer on the wire)');
+    f.downUntil = this.timeline.now + 20;
+  }
+
+  private advanceStories(): void {
+    for (const s of this.stories) if (s.at === this.timeline.now) s.run();
+    this.stories = this.stories.filter((s) => s.at > this.timeline.now);
+    const st = this.story;
+    if (!st) return;
+    const f = st.f;
+    const knowsLeader = f.phase === 'up' && this.active(f) && f.core!.view().role === 'follower' && f.core!.view().leader !== null;
+    const end = (): void => {
+      this.net.release(this.timeline.now + 1);
+      this.reserved.delete(f.board);
+      this.story = undefined;
+      this.quietUntil = this.timeline.now;
+    };
+    if (this.timeline.now - st.since > 900) return end();
+    if (st.phase === 'restarted' && knowsLeader) {
+      this.net.hold((m) => m.type === 'read-index-response' && m.to === f.member);
+      if (!this.startScripted({ kind: 'read' }, f)) return end();
+      st.phase = 'answer-held';
+    } else if (st.phase === 'answer-held' && this.net.heldCount > 0) {
+      this.crash(f, true, 'loses power (story: its read answer is on the wire)');
+      f.downUntil = this.timeline.now + 20;
+      const others = this.live().filter((n) => n !== f && this.active(n));
+      if (others.length === 0 || !this.startScripted({ kind: 'write', value: 100 + this.rng.nextInt(1000) }, this.rng.pick(others))) return end();
+      st.phase = 'writing';
+    } else if (st.phase === 'writing' && knowsLeader && this.clients.every((c) => !c.scripted || c.op?.kind !== 'write')) {
+      this.startScripted({ kind: 'read' }, f);
+      this.net.release(this.timeline.now + 1);
+      end();
     }
   }
 

@@ -129,13 +129,17 @@ export class SimDisk implements StorageFs {
 
   // ---- processes ----
 
-  /** The disk as one process sees it; fenced off when that process dies (fence()). */
-  session(): StorageFs {
+  /**
+   * The disk as one process sees it; fenced off when that process dies (fence()).
+   * `fsyncLatency` (in the harness's time) makes an fsync take a while: what it makes
+   * durable is only durable once it completes, and a power cut before then loses it.
+   */
+  session(fsyncLatency?: { wait(): Promise<void> }): StorageFs {
     const gen = this.generation;
     const live = (): boolean => gen === this.generation;
     const wrap = <T>(op: () => Promise<T>): Promise<T> => (live() ? op() : never);
     return {
-      open: (p, mode) => wrap(async () => new FencedFile(await this.open(p, mode), live)),
+      open: (p, mode) => wrap(async () => new FencedFile(await this.open(p, mode), live, fsyncLatency)),
       readFile: (p) => wrap(() => this.readFile(p)),
       readFileSync: (p) => this.readFileSync(p),
       checkWritable: (d) => wrap(() => this.checkWritable(d)),
@@ -319,14 +323,16 @@ class SimFile implements StorageFile {
 
 /** A file handle of a process that may die: once it has, its operations never complete. */
 class FencedFile implements StorageFile {
-  constructor(private readonly inner: StorageFile, private readonly live: () => boolean) {}
+  constructor(private readonly inner: StorageFile, private readonly live: () => boolean, private readonly latency?: { wait(): Promise<void> }) {}
   write(data: Uint8Array, position: number): Promise<void> {
     return this.live() ? this.inner.write(data, position) : never;
   }
   read(into: Uint8Array, position: number): Promise<number> {
     return this.live() ? this.inner.read(into, position) : never;
   }
-  sync(): Promise<void> {
+  async sync(): Promise<void> {
+    if (!this.live()) return never;
+    if (this.latency) await this.latency.wait();
     return this.live() ? this.inner.sync() : never;
   }
   truncate(length: number): Promise<void> {

@@ -122,6 +122,16 @@ export class Wal {
       segments.push(created.segment);
     } else {
       file = await fs.open(path.join(dir, segments[segments.length - 1]!.file), 'existing');
+      const last = segments[segments.length - 1]!;
+      if (last.size === 0) {
+        // Its header was cut off: write it again (with the hard state as replayed) before appending.
+        const header = encodeSegmentHeader(last.seq, last.firstIndex);
+        const hs = encodeHardState(replayed.hardState);
+        const head = concat([header, hs], header.length + hs.length);
+        await file.write(head, 0);
+        last.size = head.length;
+        log(`wal: rewrote the lost header of ${last.file}`);
+      }
       // What an earlier process wrote may still be only in the page cache (it crashed before its
       // fsync): make it durable before building on it, or a later power cut could tear a
       // segment that is no longer the last one (and a torn middle is corruption, not a tail).
