@@ -62,7 +62,8 @@ export type SimProfile = 'mixed' | 'stress' | 'leader-churn' | 'delayed-reads' |
 export type FaultKind =
   | 'drop' | 'duplicate' | 'reorder' | 'partition' | 'crash' | 'power-cut' | 'conf-change' | 'remove-leader'
   | 'promote-learner' | 'transfer' | 'snapshot' | 'long-delay' | 'stall' | 'pause' | 'link-cut' | 'link-lost' | 'link-back'
-  | 'fsync-error' | 'disk-full' | 'bit-flip' | 'file-cut' | 'disk-lost' | 'read-only' | 'fatal-stop' | 'new-incarnation';
+  | 'fsync-error' | 'disk-full' | 'bit-flip' | 'file-cut' | 'disk-lost' | 'read-only' | 'fatal-stop' | 'new-incarnation'
+  | 'snapshot-power-cut';
 
 export interface SimResult {
   readonly seed: number;
@@ -722,6 +723,13 @@ class BoardSimulation {
     this.advanceStories();
     if (this.timeline.now < this.quietUntil) return;
     if (rng.chance(this.crashRate)) this.crashOne();
+    // The power fails while a board writes a snapshot (its temporary file is still there).
+    for (const sn of this.live()) {
+      if (rng.chance(0.25) && sn.disk.list(`${DATA_DIR}/snap`).some((f) => f.endsWith('.tmp'))) {
+        this.crash(sn, true, 'loses power while writing a snapshot');
+        this.faults.add('snapshot-power-cut');
+      }
+    }
     if (rng.chance(0.002)) this.partition();
     if (this.net.isPartitioned() && rng.chance(0.004)) {
       this.net.heal();
