@@ -1,7 +1,7 @@
 // A small in-memory cluster for scenario tests: deterministic, with a readable transcript of every delivery.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { RaftNode, type Ready } from '../../src/raft/node.ts';
-import { MemoryStorage } from '../../src/raft/memory-storage.ts';
+import { MemoryLog } from '../helpers/memory-log.ts';
 import { SeededRandom } from '../../src/raft/random.ts';
 import type { RaftConfig } from '../../src/raft/config.ts';
 import type { ConfState, Entry, Message, NodeId, ReadState } from '../../src/raft/types.ts';
@@ -11,7 +11,7 @@ export type NodeOptions = Partial<Omit<RaftConfig, 'id' | 'storage' | 'random'>>
 
 export interface Member {
   node: RaftNode;
-  readonly storage: MemoryStorage;
+  readonly storage: MemoryLog;
   /** Applied normal entries, as text. */
   applied: string[];
   readStates: ReadState[];
@@ -68,15 +68,15 @@ export class Cluster {
 
   constructor(voters: NodeId[], readonly opts: NodeOptions = {}, learners: NodeId[] = []) {
     const conf: ConfState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
-    for (const id of [...voters, ...learners]) this.start(id, MemoryStorage.bootstrap(conf));
+    for (const id of [...voters, ...learners]) this.start(id, MemoryLog.bootstrap(conf));
   }
 
   /** A brand-new empty node (to be added with a conf change). */
   addEmpty(id: NodeId): Member {
-    return this.start(id, new MemoryStorage());
+    return this.start(id, new MemoryLog());
   }
 
-  private start(id: NodeId, storage: MemoryStorage): Member {
+  private start(id: NodeId, storage: MemoryLog): Member {
     const snap = storage.snapshot();
     const node = new RaftNode({
       electionTicks: 10, heartbeatTicks: 1, ...this.opts,
@@ -117,7 +117,7 @@ export class Cluster {
   restartWithLogCutAt(id: NodeId, lastIndex: number): void {
     const old = this.get(id);
     const conf = old.storage.initialState().confState;
-    const cut = MemoryStorage.bootstrap(conf);
+    const cut = MemoryLog.bootstrap(conf);
     cut.append(old.storage.entries(2, lastIndex + 1, Number.MAX_SAFE_INTEGER));
     const hs = old.storage.hardState();
     cut.setHardState({ ...hs, commit: Math.min(hs.commit, lastIndex) });

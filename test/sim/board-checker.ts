@@ -17,6 +17,44 @@ interface AppliedRecord {
   readonly key: string;
 }
 
+/** What a voter's log looks like to an election: its last entry, and the term at any index. */
+export interface LogView {
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  /** 'compacted' inside the snapshot, undefined beyond the log. */
+  termAt(i: number): number | 'compacted' | undefined;
+}
+
+/** §5.4.1: would a voter whose log is `voter` grant its vote to a candidate whose log is `cand`? */
+function upToDate(cand: LogView, voter: LogView): boolean {
+  return cand.lastTerm > voter.lastTerm || (cand.lastTerm === voter.lastTerm && cand.lastIndex >= voter.lastIndex);
+}
+
+/**
+ * Commit durability (Raft §5.4.2, the reason for Figure 8's rule), checked the moment an entry
+ * is first applied: no voter lacking it may be able to win an election, in either half of a joint
+ * configuration. Votes and terms are ignored, so this over-approximates who could win; correct
+ * Raft passes, since every voter of the committing majority refuses. Voters without a view (a
+ * member id no board runs any more: it cannot vote) are left out.
+ */
+export function checkCommitDurable(index: number, term: number, configs: readonly (readonly NodeId[])[], views: ReadonlyMap<NodeId, LogView>): void {
+  const everyone = [...new Set(configs.flat())];
+  for (const cand of everyone) {
+    const cv = views.get(cand);
+    if (!cv) continue;
+    const t = cv.termAt(index);
+    if (t === 'compacted' || t === term) continue;
+    const wins = configs.every((voters) => {
+      if (voters.length === 0) return true;
+      const grants = voters.filter((v) => v === cand || (views.get(v) !== undefined && upToDate(cv, views.get(v)!)));
+      return grants.length >= Math.floor(voters.length / 2) + 1;
+    });
+    if (wins) {
+      throw new SafetyViolation('leader completeness (commit durability)', `entry ${index} (term ${term}) is committed, yet ${cand} (log ends ${cv.lastIndex}/${cv.lastTerm}, has ${t === undefined ? 'nothing' : `term ${t}`} there) could be elected`);
+    }
+  }
+}
+
 export class BoardChecker {
   private readonly leaders = new Map<number, NodeId>();
   private readonly votes = new Map<string, NodeId>();
@@ -55,8 +93,8 @@ export class BoardChecker {
     }
   }
 
-  /** State machine safety: every board applies the same entry at an index, in order. */
-  onApply(id: NodeId, e: Entry): void {
+  /** State machine safety: every board applies the same entry at an index, in order. True when first applied anywhere. */
+  onApply(id: NodeId, e: Entry): boolean {
     const last = this.lastApplied.get(id);
     if (last !== undefined && e.index !== last + 1) {
       throw new SafetyViolation('state machine safety', `${id} applied ${e.index} after ${last}`);
@@ -70,11 +108,12 @@ export class BoardChecker {
       if (ack !== undefined && !key.includes(ack)) {
         throw new SafetyViolation('durability', `write ${ack} was acknowledged at index ${e.index}, which now holds another entry`);
       }
-      return;
+      return true;
     }
     if (rec.term !== e.term || rec.key !== key) {
       throw new SafetyViolation('state machine safety', `${id} applied entry ${e.index} of term ${e.term}, another board applied one of term ${rec.term}`);
     }
+    return false;
   }
 
   /** A client was told its write is at `index`. */

@@ -219,6 +219,13 @@ export class SimDisk implements StorageFs {
     return n ? `current ${n.current.length} durable ${n.durable.length} inDurableDir ${dir.durable.has(name)}` : 'none';
   }
 
+  /** A fingerprint of what is under `dir` (null when it does not exist): names and sizes. */
+  describe(dir: string): string | null {
+    const root = posix.normalize(dir);
+    if (![...this.dirs.keys()].some((p) => p === root)) return null;
+    return this.list(root).map((f) => `${f}:${this.readFileSync(f).length}`).join(',');
+  }
+
   /** Every file under `dir`, recursively (paths). */
   list(dir: string): string[] {
     const out: string[] = [];
