@@ -303,3 +303,36 @@ export function spreadGap(voterDomains: readonly (string | null)[], eligibleDoma
   }
   return gap;
 }
+
+/**
+ * A voter is stopping on purpose (SIGTERM): the eligible external board that should take its
+ * seat, in the same domain when one is eligible there, or null when none is (the voter then
+ * simply leaves and the dead-voter rules take over if it does not come back). The swap is one
+ * joint change: at most one voter leaves, and the healthy voters stay a quorum of both halves.
+ */
+export function seatHolder(o: AutopilotObservation, s: AutopilotSettings, tracker: AutopilotTracker, leaving: NodeId): NodeId | null {
+  if (!s.enabled || o.changePending || !o.voters.includes(leaving)) return null;
+  const times = tracker.observe(o, s.contactMs);
+  const byId = new Map(o.members.map((m) => [m.id, m]));
+  const healthy = (id: NodeId): boolean => {
+    const m = byId.get(id);
+    const t = times.get(id);
+    return m !== undefined && t?.contactSince !== null && (id === o.self || (m.lagEntries ?? Infinity) <= s.catchUpEntries);
+  };
+  const healthyVoters = o.voters.filter(healthy).length;
+  if (healthyVoters < quorum(o.voters.length)) return null;
+  // The new configuration: without the leaving voter, with the new one (healthy by eligibility).
+  if (healthyVoters - 1 + 1 < quorum(o.voters.length)) return null;
+  const domainOf = (id: NodeId): string => domainKey(byId.get(id)?.domain ?? null);
+  const count = new Map<string, number>();
+  for (const v of o.voters) if (v !== leaving) count.set(domainOf(v), (count.get(domainOf(v)) ?? 0) + 1);
+  const pool = o.externals.filter((id) => {
+    const t = times.get(id);
+    return healthy(id) && t?.contactSince !== null && t !== undefined && o.now - (t.contactSince ?? o.now) >= s.stabilisationMs;
+  });
+  const lag = (id: NodeId): number => byId.get(id)?.lagEntries ?? Infinity;
+  const same = domainOf(leaving);
+  pool.sort((a, b) => Number(domainOf(b) === same) - Number(domainOf(a) === same)
+    || (count.get(domainOf(a)) ?? 0) - (count.get(domainOf(b)) ?? 0) || lag(a) - lag(b) || a.localeCompare(b));
+  return pool[0] ?? null;
+}

@@ -33,6 +33,7 @@ import type { Client } from 'aedes';
 import { DataDirError } from './data-dir.ts';
 import { joinCluster } from './join.ts';
 import { BoardTelemetry, withWriteTiming } from './telemetry.ts';
+import { AutopilotRunner, confChanger, installationView } from './autopilot-runner.ts';
 import { LiveFeed } from './live-feed.ts';
 import { LiveStream } from '../api/stream.ts';
 import { createPageHandler, withInstallerPage } from '../api/page.ts';
@@ -180,7 +181,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
 
     const publisher = new StatePublisher(broker.aedes, config.cluster, log);
     const telemetry = new BoardTelemetry({
-      self: config.id, version, domain: null, side: transport, log,
+      self: config.id, version, domain: config.domain, side: transport, log,
       status: () => node.status(),
       role: () => {
         const cs = node.status().confState;
@@ -200,6 +201,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     let failWith: (err: Error) => void = () => {};
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
     let leader: string | null = null;
+    let autopilot: AutopilotRunner | undefined;
 
     const loop: RaftLoop = new RaftLoop({
       node, storage: opened.storage, transport, state, wasmBinary: wasm, proposals, reads, log,
@@ -280,6 +282,10 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         pendingWrites: proposals.size, pendingReads: reads.size,
         transport: { peers: transport.stats().size, connected, queued, dropped },
         uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
+        domain: config.domain,
+        // The leader's view of every member, and autopilot (empty / inactive on other boards).
+        installation: installationView(telemetry.memberHealth(), s),
+        autopilot: autopilot?.view() ?? null,
       };
     };
     const peersView = (): Record<string, unknown> => {
@@ -319,6 +325,18 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     cleanup.push(() => stream.closeAll());
     telemetry.start();
     cleanup.push(() => telemetry.stop());
+    autopilot = new AutopilotRunner({
+      self: config.id, settings: config.autopilot, log,
+      status: () => node.status(),
+      health: () => telemetry.memberHealth(),
+      propose: confChanger(loop, proposals),
+      requestSeatRelease: () => telemetry.requestSeatRelease(),
+      publish: (d) => publisher.autopilot(d),
+    });
+    const pilot = autopilot;
+    telemetry.onSeatRelease = (from) => pilot.releaseSeat(from);
+    pilot.start();
+    cleanup.push(() => pilot.stop());
 
     const ticker = setInterval(() => loop.tick(), config.tickMs);
     const statusTimer = setInterval(publishStatus, STATUS_INTERVAL_MS);
@@ -350,6 +368,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         joinAbort?.abort();
+        await autopilot?.handSeatOver();
         await handOverLeadership(node, loop, log);
         loop.stop();
         const shutdown = new ApiError('SHUTTING_DOWN', 503, 'the board is shutting down');

@@ -15,6 +15,8 @@ export const devClusterOptions: readonly OptionSpec[] = [
   { key: 'httpBase', flag: 'http-base-port', kind: 'port', default: 8080, help: 'HTTP port of the first board; the others count up' },
   { key: 'cluster', flag: 'cluster', kind: 'string', default: 'dev', help: 'installation name' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'warn', help: 'log level of the boards' },
+  { key: 'autopilot', flag: 'autopilot', kind: 'bool', default: true, help: 'autopilot on every board: it promotes external boards up to 5 voters and replaces dead ones (--no-autopilot turns it off)' },
+  { key: 'domains', flag: 'domains', kind: 'int', default: 1, help: 'failure domains to spread the boards over (domain-1, domain-2, ... in turn)' },
 ];
 
 export async function runDevCluster(argv: readonly string[]): Promise<number> {
@@ -36,7 +38,8 @@ export async function runDevCluster(argv: readonly string[]): Promise<number> {
     mkdirSync(join(dir, id), { recursive: true });
     const args = [...self.args, 'start', '--id', id, '--cluster', o.cluster as string, '--data-dir', join(dir, id),
       '--mqtt-host', '127.0.0.1', '--mqtt-port', String(mqttBase + i), '--http-host', '127.0.0.1', '--http-port', String(httpBase + i),
-      '--advertise-host', '127.0.0.1', '--log-level', o.logLevel as string, ...extra];
+      '--advertise-host', '127.0.0.1', '--log-level', o.logLevel as string,
+      ...(o.autopilot ? [] : ['--no-autopilot']), ...((o.domains as number) > 1 ? ['--domain', `domain-${(i % (o.domains as number)) + 1}`] : []), ...extra];
     const child = spawn(self.command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('exit', (code, signal) => {
       if (!stopping) process.stderr.write(`dev-cluster: ${id} exited (${signal ?? code})\n`);
