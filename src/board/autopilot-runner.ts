@@ -9,7 +9,7 @@ import type { ConfChange, RaftStatus } from '../raft/index.ts';
 import { ApiError } from '../api/errors.ts';
 import {
   AutopilotTracker, assess, seatHolder,
-  type AutopilotAction, type AutopilotAssessment, type AutopilotBugs, type AutopilotObservation, type AutopilotSettings,
+  type AutopilotAction, type AutopilotAssessment, type AutopilotChange, type AutopilotBugs, type AutopilotObservation, type AutopilotSettings,
 } from './autopilot.ts';
 import type { Logger } from './log.ts';
 import { encodeMemberContext } from './members.ts';
@@ -28,7 +28,7 @@ export const SEAT_HANDOVER_MS = 5_000;
 export interface AutopilotDecision {
   readonly at: string;
   readonly term: number;
-  readonly action: AutopilotAction | 'swap';
+  readonly action: AutopilotAction;
   readonly member: string;
   /** swap: the external board that takes the seat. */
   readonly with?: string;
@@ -87,9 +87,7 @@ export class AutopilotRunner {
     const a = assess(o, this.d.settings, this.tracker!, this.d.bugs);
     this.last = a;
     if (a.change === null) return;
-    const { action, member, reason } = a.change;
-    const kind = action === 'promote' ? 'add-voter' : action === 'demote' ? 'add-learner' : 'remove-node';
-    void this.carryOut({ action, member, reason }, { transition: 'auto', changes: [{ kind, node: member }] });
+    void this.carryOut({ ...a.change }, changeOf(a.change));
   }
 
   /** The leader: a voter is stopping and asks for its seat to go to a healthy external board. */
@@ -192,6 +190,18 @@ export class AutopilotRunner {
     });
     this.d.publish(decision);
   }
+}
+
+/** The membership change that carries out a decision (a swap is one joint change). */
+export function changeOf(c: AutopilotChange): ConfChange {
+  if (c.action === 'swap') {
+    return { transition: 'auto', changes: [{ kind: 'add-voter', node: c.with! }, { kind: 'add-learner', node: c.member }] };
+  }
+  if (c.action === 'promote' && c.with !== undefined) {
+    return { transition: 'auto', changes: [{ kind: 'add-voter', node: c.member }, { kind: 'add-voter', node: c.with }] };
+  }
+  const kind = c.action === 'promote' ? 'add-voter' : c.action === 'demote' ? 'add-learner' : 'remove-node';
+  return { transition: 'auto', changes: [{ kind, node: c.member }] };
 }
 
 /** Proposes a membership change through the loop and waits for it to apply (as the REST path does). */

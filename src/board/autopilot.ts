@@ -6,12 +6,13 @@
 // The rules, in the order they are tried (the first that yields a change wins):
 //   guard   nothing while a change is pending or the configuration is joint, and nothing
 //           without a quorum of healthy voters (in contact and caught up);
-//   grow    fewer good voters (not dead) than wanted: promote the best eligible external
-//           board (in contact for the whole stabilisation time and caught up), into the
-//           domain that lacks voters most;
-//   replace a voter silent for the dead-voter time: demote it (remove it when it has been
-//           silent for the remove-after time), only once no eligible board can take its seat
-//           first (grow runs before), so a dead voter is replaced before it is demoted;
+//   replace a voter silent for the dead-voter time swaps its seat with the best eligible
+//           external board (in contact for the whole stabilisation time and caught up, from
+//           the domain with the fewest voters) in one joint change: the new voter is in before
+//           the dead one is out, and should the new one fail at once, the old half still commits;
+//   grow    fewer voters than wanted and none dead: promote the best eligible board;
+//   orphan  a dead voter no board can replace: demote it, but never down to fewer than three
+//           voters (that buys no fault tolerance, and it may return);
 //   shrink  more voters than wanted, every voter healthy: demote one, from the domain with
 //           the most voters (never the leader itself);
 //   spread  every voter healthy and the count right, but a domain holds two voters more than
@@ -72,11 +73,14 @@ export interface AutopilotObservation {
   readonly members: readonly MemberObservation[];
 }
 
-export type AutopilotAction = 'promote' | 'demote' | 'remove';
+export type AutopilotAction = 'promote' | 'demote' | 'remove' | 'swap';
 
 export interface AutopilotChange {
   readonly action: AutopilotAction;
+  /** The board promoted, demoted or removed; for a swap, the voter that leaves. */
   readonly member: NodeId;
+  /** swap: the external board that takes the seat; promote: a second board promoted in the same joint change. */
+  readonly with?: NodeId;
   readonly reason: string;
 }
 
@@ -228,24 +232,45 @@ export function assess(o: AutopilotObservation, s: AutopilotSettings, tracker: A
   // Boards go to the domain with the fewest voters, then the least lag.
   const byPreference = (a: Candidate, b: Candidate): number => votersIn(a.domain) - votersIn(b.domain) || a.lag - b.lag || a.id.localeCompare(b.id);
 
-  // grow (and the first half of replace)
-  if (good.length < wanted && pool.length > 0 && !(bugs.demoteBeforeReplace === true && voterCands.some(isDead))) {
+  const dead = voterCands.filter(isDead).sort((a, b) => b.silentMs - a.silentMs || a.id.localeCompare(b.id));
+  // replace: the dead voter silent longest swaps its seat with the best eligible board in one
+  // joint change (the healthy voters must be a quorum of both halves; if the new voter failed
+  // at once, the old half would still commit without it).
+  if (dead.length > 0 && pool.length > 0 && bugs.demoteBeforeReplace !== true) {
+    const d = dead[0]!;
     const c = [...pool].sort(byPreference)[0]!;
-    if (keepsQuorum(c, null)) {
-      const dead = voterCands.filter(isDead).length;
-      return pick('promote', c, dead > 0
-        ? `replacing ${dead} dead voter${dead > 1 ? 's' : ''}: ${good.length} good voters, ${wanted} wanted; ${c.id} is caught up and in contact for ${secs(c.stableMs)}`
-        : `${good.length} voters, ${wanted} wanted; ${c.id} is caught up and in contact for ${secs(c.stableMs)}`);
+    if (keepsQuorum(c, d)) {
+      return { ...base, waiting: '', change: {
+        action: 'swap', member: d.id, with: c.id,
+        reason: d.superseded
+          ? `voter ${d.id} came back as a new incarnation: ${c.id} (caught up, in contact for ${secs(c.stableMs)}) takes its seat`
+          : `voter ${d.id} silent for ${secs(d.silentMs)} (dead after ${secs(s.deadVoterMs)}): ${c.id} (caught up, in contact for ${secs(c.stableMs)}) takes its seat`,
+      } };
     }
   }
-  // replace: the dead voter that has been silent longest goes
-  const dead = voterCands.filter(isDead).sort((a, b) => b.silentMs - a.silentMs || a.id.localeCompare(b.id));
+  // grow: from an odd count two boards at once (one joint change), so that no even
+  // configuration exists in which one of the new voters failing at once would stop commits
+  if (good.length < wanted && pool.length > 0 && dead.length === 0) {
+    const [c, c2] = [...pool].sort(byPreference);
+    if (good.length % 2 === 1 && c2 !== undefined && wanted - good.length >= 2) {
+      return { ...base, waiting: '', change: {
+        action: 'promote', member: c!.id, with: c2.id,
+        reason: `${good.length} voters, ${wanted} wanted; ${c!.id} and ${c2.id} are caught up and in contact for ${secs(Math.min(c!.stableMs, c2.stableMs))}`,
+      } };
+    }
+    if (keepsQuorum(c!, null)) {
+      return pick('promote', c!, `${good.length} voters, ${wanted} wanted; ${c!.id} is caught up and in contact for ${secs(c!.stableMs)}`);
+    }
+  }
+  // a dead voter nobody can replace: demoted, when that leaves at least three voters
   for (const c of dead) {
     if (!keepsQuorum(null, c)) continue;
+    // Below three voters a demotion buys no fault tolerance, and the dead voter may return: keep it.
+    if (voterCands.length - 1 < 3 && !c.superseded) continue;
     const remove = isGone(c) || (c.superseded && s.removeAfterMs !== null);
     return pick(remove ? 'remove' : 'demote', c, c.superseded
       ? `voter ${c.id} came back as a new incarnation: its old entry is dead`
-      : `voter ${c.id} silent for ${secs(c.silentMs)} (dead after ${secs(s.deadVoterMs)})${remove ? ', past the remove-after time' : ''}`);
+      : `voter ${c.id} silent for ${secs(c.silentMs)} (dead after ${secs(s.deadVoterMs)}), no eligible board to take its seat${remove ? '; past the remove-after time' : ''}`);
   }
   const allHealthy = voterCands.every(isHealthy);
   // shrink: from the domain with the most voters
