@@ -348,7 +348,7 @@ class AutopilotSim {
       const keeps = (vs: readonly NodeId[]): boolean =>
         !vs.includes(n.id) || vs.filter((v) => v !== n.id && !forGood.includes(v)).length >= Math.floor(vs.length / 2) + 1;
       // The configuration a change in flight leads to must keep a quorum too.
-      if (keeps(voters) && (this.proposedVoters === null || keeps(this.proposedVoters))) this.kill(n, Infinity, 'dies for good');
+      if (voters.every(keeps) && (this.proposedVoters === null || keeps(this.proposedVoters))) this.kill(n, Infinity, 'dies for good');
     }
     // Dies and returns after 1 to 20 s (a restart, a power blip).
     if (rng.chance(0.0015) && alive.length > 0) this.kill(rng.pick(alive), this.now + 100 + rng.nextInt(1900), 'dies, returns later');
@@ -383,12 +383,12 @@ class AutopilotSim {
     }
   }
 
-  /** The voters of the newest configuration any running node applied (both halves when joint). */
-  private currentVoters(): NodeId[] {
+  /** The voter sets of the newest configuration any running node applied (both halves when joint). */
+  private currentVoters(): (readonly NodeId[])[] {
     let best: Node | undefined;
     for (const n of this.nodes.values()) if (n.raft && (!best || n.raft.raft.log.applied > best.raft!.raft.log.applied)) best = n;
     const cs = best?.raft!.status().confState;
-    return cs ? [...new Set([...cs.voters, ...cs.votersOutgoing])] : [];
+    return cs ? [cs.voters, ...(cs.votersOutgoing.length > 0 ? [cs.votersOutgoing] : [])] : [];
   }
 
   private markCut(): void {
