@@ -37,10 +37,15 @@ class Installation {
       const a = assess(this.observation(), this.settings, this.tracker);
       if (a.change === null) continue;
       const { action, member } = a.change;
-      this.changes.push(`${this.now / 1000}s ${action} ${member}`);
+      const other = a.change.with;
+      this.changes.push(`${this.now / 1000}s ${action} ${member}${other ? ` ${other}` : ''}`);
       if (action === 'promote') {
-        this.externals = this.externals.filter((x) => x !== member);
-        this.voters = [...this.voters, member];
+        const up = [member, ...(other ? [other] : [])];
+        this.externals = this.externals.filter((x) => !up.includes(x));
+        this.voters = [...this.voters, ...up];
+      } else if (action === 'swap') {
+        this.externals = [...this.externals.filter((x) => x !== other), member];
+        this.voters = [...this.voters.filter((x) => x !== member), other!];
       } else {
         this.voters = this.voters.filter((x) => x !== member);
         this.externals = this.externals.filter((x) => x !== member);
@@ -71,7 +76,7 @@ t.test('two dead voters are replaced: each promotion comes before the demotion, 
   i.run(29_000);
   t.same(i.changes, [], 'nothing before the dead-voter time');
   i.run(10_000);
-  t.same(i.changes.map((c) => c.split(' ').slice(1).join(' ')), ['promote e3', 'promote e4', 'demote v4', 'demote v5']);
+  t.same(i.changes.map((c) => c.split(' ').slice(1).join(' ')), ['swap v4 e3', 'swap v5 e4'], 'each dead voter swaps its seat with a B board in one joint change');
   t.equal(i.voters.length, 5);
   t.equal(spreadGap(i.domainsOfVoters(), ['A', 'A']), 0, 'B keeps two voters');
   t.same(i.domainsOfVoters().filter((d) => d === 'B').length, 2);
@@ -102,7 +107,7 @@ t.test('a board must be stable and caught up to be promoted', async (t) => {
   t.same(i.changes, [], 'one eligible board makes two, still one voter wanted (odd)');
   i.board('e1').lag = 10;
   i.run(2_000);
-  t.same(i.changes.map((c) => c.split(' ').slice(1).join(' ')), ['promote e2', 'promote e1'], '1 → 3 voters once e1 caught up');
+  t.same(i.changes.map((c) => c.split(' ').slice(1).join(' ')), ['promote e2 e1'], '1 → 3 voters in one joint change once e1 caught up');
 });
 
 t.test('voters grow 1 → 3 → 5 as boards appear', async (t) => {
@@ -138,7 +143,7 @@ t.test('a superseded voter entry is replaced at once, then removed', async (t) =
   i.board('v2').up = false;
   i.board('v2').superseded = true;
   i.run(3_000);
-  t.same(i.changes.map((c) => c.split(' ').slice(1).join(' ')), ['promote e1', 'remove v2']);
+  t.same(i.changes.map((c) => c.split(' ').slice(1).join(' ')), ['swap v2 e1', 'remove v2']);
 });
 
 t.test('the spread over domains is restored once boards return, one change at a time', async (t) => {
@@ -200,5 +205,5 @@ t.test('a new leader decides only from what it observed itself', async (t) => {
   i.run(29_000);
   t.same(i.changes, []);
   i.run(2_000);
-  t.match(i.changes[0] ?? '', /promote e3/);
+  t.match(i.changes[0] ?? '', /swap v5 e3/);
 });
