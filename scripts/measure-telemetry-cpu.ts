@@ -17,7 +17,7 @@ const progress = (m: string): PeerStatus => ({ match: 100, next: 101, state: 're
 const status: RaftStatus = {
   id: 'v1', role: 'leader', term: 3, vote: 'v1', leader: 'v1', commit: 100, applied: 100, firstIndex: 1, lastIndex: 100,
   confState: { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false },
-  leadTransferee: null, uncommittedBytes: 0, missingAcknowledgedUpTo: 0, progress: Object.fromEntries(members.map((m) => [m, progress(m)])),
+  leadTransferee: null, uncommittedBytes: 0, missingAcknowledgedUpTo: 0, confChangePending: false, progress: Object.fromEntries(members.map((m) => [m, progress(m)])),
 };
 const link: PeerStats = {
   queued: 0, queuedBytes: 0, sent: 0, dropped: 0, received: 0, rejected: 0, connected: true, via: 'outbound', snapshotsSent: 0, snapshotsFailed: 0,

@@ -35,6 +35,8 @@ export interface LauncherOptions {
   cluster?: string;
   /** Extra flags for every board (tick length, snapshot size...). */
   extraArgs?: string[];
+  /** Extra flags for one board (its --domain...). */
+  boardArgs?: (id: string) => string[];
   env?: NodeJS.ProcessEnv;
   /** Write a V8 CPU profile of every board into this folder, named <board>-<start>.cpuprofile. */
   cpuProfileDir?: string;
@@ -214,7 +216,7 @@ export class Installation {
     }
     const args = [...this.o.args, 'start', '--id', b.id, '--cluster', this.cluster, '--data-dir', b.dataDir,
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
-      '--advertise-host', b.host, ...roleArgs, ...this.accessArgs(), ...(this.o.extraArgs ?? [])];
+      '--advertise-host', b.host, ...roleArgs, ...this.accessArgs(), ...(this.o.extraArgs ?? []), ...(this.o.boardArgs?.(b.id) ?? [])];
     const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.command];
     const profile = this.profileFlags(b.id);
     // stdin is a pipe only the bench holds: if the bench dies, the board sees it close and stops.

@@ -61,7 +61,8 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
 export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
   const inst = new Installation({
     command: s.command, args: s.args, root: s.root, cluster: CLUSTER,
-    extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
+    // Autopilot keeps the bench's voter count (and replaces voters killed for good).
+    extraArgs: ['--log-level', 'warn', ...(s.voters % 2 === 1 ? ['--autopilot-voters', String(s.voters)] : ['--no-autopilot']), ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
     ...(s.cpuProfileDir !== undefined ? { cpuProfileDir: s.cpuProfileDir } : {}),
     ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
     ...(s.tls ? { tls: s.tls } : {}),

@@ -36,13 +36,14 @@ import { withAccessServices } from './access-services.ts';
 import { readTlsFiles } from './tls-files.ts';
 import { transportLogLevel } from './transport-log.ts';
 import { BoardTelemetry, withWriteTiming } from './telemetry.ts';
+import { AutopilotRunner, confChanger, installationView } from './autopilot-runner.ts';
 import { LiveFeed } from './live-feed.ts';
 import { LiveStream } from '../api/stream.ts';
 import { createPageHandler, withInstallerPage } from '../api/page.ts';
 import { readAccessFrom } from '../api/read-access.ts';
 import { loadPageAssets } from '../page/assets-loader.ts';
 import { BoardCore } from './board-core.ts';
-import { holdsState } from './incarnation.ts';
+import { holdsState, supersededMembers } from './incarnation.ts';
 import type { RaftLoop } from './raft-loop.ts';
 
 /** How long an API call waits for its write or read to be confirmed. */
@@ -160,7 +161,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     const publisher = new StatePublisher(broker.aedes, config.cluster, log);
     const boardRole = (): string => core.role();
     const telemetry = new BoardTelemetry({
-      self, version, domain: null, side: transport, log,
+      self, version, domain: config.domain, side: transport, log,
       status: () => view(),
       role: () => core.role(),
       links: () => transport.stats(),
@@ -177,6 +178,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     let failure: FatalReport | null = null;
     let stoppingSince: number | null = null;
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
+    let autopilot: AutopilotRunner | undefined;
 
     const loop: RaftLoop = core.start(transport, {
       committed: (first, last) => telemetry.committed(first, last),
@@ -227,6 +229,10 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         transport: { peers: transport.stats().size, connected, queued, dropped, rejected: transport.garbage.rejected },
         refusedRaftMessages: core.refusedMessages(),
         uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
+        domain: config.domain,
+        // The leader's view of every member, and autopilot (empty / inactive on other boards).
+        installation: installationView(telemetry.memberHealth(), s),
+        autopilot: autopilot?.view() ?? null,
       };
     };
     const peersView = (): Record<string, unknown> => {
@@ -277,6 +283,19 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     cleanup.push(() => stream.closeAll());
     telemetry.start();
     cleanup.push(() => telemetry.stop());
+    autopilot = new AutopilotRunner({
+      self, settings: config.autopilot, log,
+      status: () => view(),
+      health: () => telemetry.memberHealth(),
+      superseded: () => supersededMembers(telemetry.memberHealth()),
+      propose: confChanger(loop, core.proposals),
+      requestSeatRelease: () => telemetry.requestSeatRelease(),
+      publish: (d) => publisher.autopilot(d),
+    });
+    const pilot = autopilot;
+    telemetry.onSeatRelease = (from) => pilot.releaseSeat(from);
+    pilot.start();
+    cleanup.push(() => pilot.stop());
 
     const statusTimer: Timer = systemClock.every(STATUS_INTERVAL_MS, () => {
       publishStatus();
@@ -317,7 +336,10 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       stopping ??= (async () => {
         stoppingSince = Date.now();
         joinAbort?.abort();
-        if (failure === null) await handOverLeadership(core, loop, log);
+        if (failure === null) {
+          await autopilot?.handSeatOver();
+          await handOverLeadership(core, loop, log);
+        }
         // The core first: a Ready waiting for the disk is abandoned, nothing is applied to a closed state.
         await stopCore();
         await undo();

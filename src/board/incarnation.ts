@@ -133,3 +133,25 @@ export async function settleIdentity(
   await writeIdentity(fs, dir, next);
   return { identity: next, replaced: { member: current.member, reason: lost } };
 }
+
+/** The board a member id belongs to (`v2` for `v2` and for its later incarnations `v2.<suffix>`). */
+export function boardOf(member: string): string {
+  const dot = member.indexOf('.');
+  return dot === -1 ? member : member.slice(0, dot);
+}
+
+/**
+ * Member ids whose board has come back as another incarnation that is heard
+ * from more recently: the old id's state is gone for good, so autopilot treats
+ * it as a dead voter at once instead of waiting out the dead-voter time.
+ */
+export function supersededMembers(members: readonly { id: string; lastContactMs: number | null }[]): Set<string> {
+  const out = new Set<string>();
+  for (const m of members) {
+    for (const other of members) {
+      if (other.id === m.id || boardOf(other.id) !== boardOf(m.id) || other.lastContactMs === null) continue;
+      if (m.lastContactMs === null || other.lastContactMs < m.lastContactMs) out.add(m.id);
+    }
+  }
+  return out;
+}

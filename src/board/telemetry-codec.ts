@@ -120,10 +120,12 @@ export interface ViewPage {
 export type TelemetryMessage =
   | { readonly type: 'report'; readonly report: BoardReport }
   | { readonly type: 'series-request' }
+  /** A voter that is stopping asks the leader to hand its seat to a healthy external board (autopilot). */
+  | { readonly type: 'seat-release' }
   | { readonly type: 'view-request'; readonly requestId: number; readonly from: number; readonly full: boolean }
   | { readonly type: 'view'; readonly requestId: number; readonly page: ViewPage };
 
-const TYPE_TAGS = { report: 1, 'series-request': 2, 'view-request': 3, view: 4 } as const;
+const TYPE_TAGS = { report: 1, 'series-request': 2, 'view-request': 3, view: 4, 'seat-release': 5 } as const;
 
 // ---- small helpers ----
 
@@ -312,6 +314,8 @@ export function decodeTelemetry(input: Uint8Array): TelemetryMessage {
       msg = { type: 'report', report: { ...figures, marks, full, series: readSamples(r) } };
     } else if (tag === TYPE_TAGS['series-request']) {
       msg = { type: 'series-request' };
+    } else if (tag === TYPE_TAGS['seat-release']) {
+      msg = { type: 'seat-release' };
     } else if (tag === TYPE_TAGS['view-request']) {
       msg = { type: 'view-request', requestId: r.varint(), from: r.varint(), full: r.bool() };
     } else if (tag === TYPE_TAGS.view) {

@@ -54,6 +54,8 @@ export class BoardTelemetry {
   private knownLeader: string | null = null;
   private readonly requestsThisSecond = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
+  /** The leader's autopilot: a stopping voter asked for its seat to be handed over. */
+  onSeatRelease: ((from: string) => void) | undefined;
 
   constructor(private readonly d: TelemetryDeps) {
     this.now = d.now ?? (() => performance.now());
@@ -148,6 +150,12 @@ export class BoardTelemetry {
     };
   }
 
+  /** A stopping voter asks the leader to hand its seat over; false when there is no leader to ask. */
+  requestSeatRelease(): boolean {
+    const leader = this.d.status().leader;
+    return leader !== null && leader !== this.d.self && this.send(leader, { type: 'seat-release' });
+  }
+
   /** Measures this board now and reports to the leader (every REPORT_INTERVAL_MS; tests may call it). */
   reportNow(): void {
     this.report();
@@ -211,6 +219,9 @@ export class BoardTelemetry {
       }
       case 'view':
         this.watch.onView(from, msg.requestId, msg.page);
+        return;
+      case 'seat-release':
+        if (this.leader.isLeader) this.onSeatRelease?.(from);
         return;
     }
   }

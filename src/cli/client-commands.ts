@@ -84,6 +84,7 @@ export async function runStatus(argv: readonly string[]): Promise<number> {
     lines.push('progress   (as seen by this leader)');
     for (const m of members) if (m.progress) lines.push(`  ${m.id.padEnd(16)} ${m.role.padEnd(9)} match ${m.progress.match} ${m.progress.state}`);
   }
+  lines.push(...installationLines(body));
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
@@ -98,6 +99,32 @@ export async function runJoinToken(argv: readonly string[]): Promise<number> {
   process.stdout.write(`${r.body.token as string}\n`);
   process.stderr.write(`join token for one board, valid until ${r.body.expiresAt as string} (shown once):\n  raftlight start --id <new board> --role external --join ${o.board as string} --join-token <token> ...\n`);
   return 0;
+}
+
+interface MemberRow { id: string; role: string; domain: string | null; health: string; reason: string; lastContactMs: number | null; match: number | null; lagEntries: number | null }
+interface DecisionRow { at: string; action: string; member: string; with?: string; reason: string; outcome: string; error?: string }
+
+/** The leader's table of every board, and autopilot's state and recent decisions. */
+export function installationLines(body: Record<string, unknown>): string[] {
+  const rows = (body.installation ?? []) as MemberRow[];
+  const pilot = body.autopilot as { enabled: boolean; active: boolean; wantedVoters?: number; healthyVoters?: number; waiting?: string; decisions: DecisionRow[] } | null;
+  if (rows.length === 0) return [`boards     per-board health and autopilot are kept by the leader (${body.leader ?? 'none'}): ask it`];
+  const cell = (v: unknown): string => (v === null || v === undefined || v === '' ? '-' : String(v));
+  const table = [['board', 'role', 'domain', 'health', 'last contact', 'match', 'lag', 'why']];
+  for (const r of rows) {
+    table.push([r.id, r.role, cell(r.domain), r.health, r.lastContactMs === null ? 'never' : `${r.lastContactMs} ms`, cell(r.match), cell(r.lagEntries), cell(r.reason)]);
+  }
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  const out = ['boards     (as seen by this leader)', ...table.map((row) => '  ' + row.map((x, c) => (c === row.length - 1 ? x : x.padEnd(widths[c]!))).join('  '))];
+  if (pilot !== null) {
+    out.push(!pilot.enabled
+      ? 'autopilot  off'
+      : `autopilot  on: ${pilot.healthyVoters ?? '?'} healthy voters, ${pilot.wantedVoters ?? '?'} wanted${pilot.waiting ? `; ${pilot.waiting}` : ''}`);
+    for (const d of pilot.decisions.slice(-8)) {
+      out.push(`  ${d.at}  ${d.action} ${d.member}${d.with ? ` → ${d.with}` : ''}: ${d.outcome}${d.error ? ` (${d.error})` : ''} — ${d.reason}`);
+    }
+  }
+  return out;
 }
 
 export async function runJoin(argv: readonly string[]): Promise<number> {

@@ -25,6 +25,8 @@ export const devClusterOptions: readonly OptionSpec[] = [
   { key: 'tlsCert', flag: 'tls-cert', kind: 'string', default: undefined, help: 'PEM certificate for every board (valid for 127.0.0.1): MQTT over TLS and HTTPS' },
   { key: 'tlsKey', flag: 'tls-key', kind: 'string', default: undefined, help: 'PEM private key of --tls-cert' },
   { key: 'tlsCa', flag: 'tls-ca', kind: 'string', default: undefined, help: 'PEM CA bundle that signed --tls-cert' },
+  { key: 'autopilot', flag: 'autopilot', kind: 'bool', default: true, help: 'autopilot on every board: it promotes external boards up to 5 voters and replaces dead ones (--no-autopilot turns it off)' },
+  { key: 'domains', flag: 'domains', kind: 'int', default: 1, help: 'failure domains to spread the boards over (domain-1, domain-2, ... in turn)' },
 ];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -58,7 +60,8 @@ export async function runDevCluster(argv: readonly string[]): Promise<number> {
     mkdirSync(join(dir, id), { recursive: true });
     const args = [...self.args, 'start', '--id', id, '--cluster', o.cluster as string, '--data-dir', join(dir, id),
       '--mqtt-host', '127.0.0.1', '--mqtt-port', String(mqttBase + i), '--http-host', '127.0.0.1', '--http-port', String(httpBase + i),
-      '--advertise-host', '127.0.0.1', '--log-level', o.logLevel as string, ...common, ...extra];
+      '--advertise-host', '127.0.0.1', '--log-level', o.logLevel as string, ...common,
+      ...(o.autopilot ? [] : ['--no-autopilot']), ...((o.domains as number) > 1 ? ['--domain', `domain-${(i % (o.domains as number)) + 1}`] : []), ...extra];
     const child = spawn(self.command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('exit', (code, signal) => {
       if (!stopping) process.stderr.write(`dev-cluster: ${id} exited (${signal ?? code})\n`);

@@ -40,6 +40,13 @@ export const startOptions: readonly OptionSpec[] = [
   { key: 'heartbeatTicks', flag: 'heartbeat-ticks', kind: 'int', default: 3, help: 'ticks between leader heartbeats (3: a 100-board leader idles at ~3 % of a core instead of ~9 %)' },
   { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', default: 10000, help: 'take a snapshot and compact the log after this many entries' },
   { key: 'compactKeepEntries', flag: 'compact-keep-entries', kind: 'int', default: 500, help: 'entries kept below a snapshot so slightly lagging boards catch up without one' },
+  { key: 'domain', flag: 'domain', kind: 'string', default: undefined, help: 'this board\'s failure domain (a panel, a floor, a building; [A-Za-z0-9_.-], at most 32 characters): autopilot spreads voters across domains' },
+  { key: 'autopilot', flag: 'autopilot', kind: 'bool', default: true, help: 'the leader keeps the voters healthy by itself: promotes, replaces and spreads voters (--no-autopilot: membership changes only through /v1/members)' },
+  { key: 'autopilotVoters', flag: 'autopilot-voters', kind: 'int', default: 5, help: 'voters autopilot aims for (odd); fewer while fewer healthy boards exist (1, 3, 5)' },
+  { key: 'autopilotStabilisationMs', flag: 'autopilot-stabilisation-ms', kind: 'int', default: 10000, help: 'an external board must be in contact this long, continuously, before autopilot promotes it' },
+  { key: 'autopilotCatchUpEntries', flag: 'autopilot-catch-up-entries', kind: 'int', default: 250, help: 'caught up: at most this many entries behind the leader (promotion needs it; healthy voters too)' },
+  { key: 'autopilotDeadVoterMs', flag: 'autopilot-dead-voter-ms', kind: 'int', default: 30000, help: 'a voter not heard from for this long is dead: an eligible external board takes its seat, then it is demoted' },
+  { key: 'autopilotRemoveAfter', flag: 'autopilot-remove-after', kind: 'string', default: '24h', help: 'a member not heard from for this long is removed entirely: a duration (90s, 30m, 24h) or never' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info', help: 'error, warn, info or debug' },
 ];
 

@@ -2,6 +2,7 @@
 import { ConfigError, resolveOptions } from './config.ts';
 import { startOptions } from './options.ts';
 import { MIN_BOOTSTRAP_SECRET_CHARS, MIN_TOKEN_CHARS, checkCredentialStrength } from './credential-strength.ts';
+import type { AutopilotSettings } from '../board/autopilot.ts';
 
 export interface PeerAddress {
   readonly id: string;
@@ -42,9 +43,21 @@ export interface StartConfig {
   snapshotEntries: number;
   compactKeepEntries: number;
   logLevel: LogLevel;
+  domain: string | null;
+  autopilot: AutopilotSettings;
 }
 
 const idPattern = /^[A-Za-z0-9_-]{1,32}$/;
+const domainPattern = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/** "never", or a duration such as 500ms, 90s, 30m, 24h; in milliseconds. */
+export function parseRemoveAfter(text: string): number | null {
+  if (text === 'never') return null;
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new ConfigError('BAD_VALUE', `--autopilot-remove-after must be a duration (90s, 30m, 24h) or never, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
 
 export function parsePeer(text: string): PeerAddress {
   const m = /^([^=]+)=(.+):(\d{1,5})$/.exec(text);
@@ -108,6 +121,23 @@ export function loadStartConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   if (num('heartbeatTicks') >= num('electionTicks')) {
     throw new ConfigError('BAD_VALUE', '--heartbeat-ticks must be smaller than --election-ticks');
   }
+  const domain = opt('domain') ?? null;
+  if (domain !== null && !domainPattern.test(domain)) throw new ConfigError('BAD_VALUE', `--domain "${domain}" must match ${domainPattern}`);
+  const targetVoters = num('autopilotVoters');
+  if (targetVoters < 1 || targetVoters > 9 || targetVoters % 2 === 0) throw new ConfigError('BAD_VALUE', '--autopilot-voters must be odd, 1..9');
+  for (const k of ['autopilotStabilisationMs', 'autopilotDeadVoterMs'] as const) {
+    if (num(k) < 1) throw new ConfigError('BAD_VALUE', `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be at least 1`);
+  }
+  const autopilot: AutopilotSettings = {
+    enabled: o.autopilot as boolean,
+    targetVoters,
+    stabilisationMs: num('autopilotStabilisationMs'),
+    catchUpEntries: num('autopilotCatchUpEntries'),
+    deadVoterMs: num('autopilotDeadVoterMs'),
+    removeAfterMs: parseRemoveAfter(str('autopilotRemoveAfter')),
+    // In contact: heard from within two election timeouts (a few missed heartbeats are no failure).
+    contactMs: 2 * num('electionTicks') * num('tickMs'),
+  };
   return {
     id,
     cluster,
@@ -134,5 +164,7 @@ export function loadStartConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     snapshotEntries: num('snapshotEntries'),
     compactKeepEntries: num('compactKeepEntries'),
     logLevel: logLevel as LogLevel,
+    domain,
+    autopilot,
   };
 }

@@ -71,6 +71,8 @@ export interface RaftStatus {
   readonly uncommittedBytes: number;
   /** Entries this node acknowledged and lost are missing up to this index (0: none); it does not vote meanwhile. */
   readonly missingAcknowledgedUpTo: number;
+  /** Leader: a membership change (or its first entry of the term) is not applied yet, so no new change is taken. */
+  readonly confChangePending: boolean;
   /** Per-peer replication progress; only the leader has it (empty otherwise). */
   readonly progress: Readonly<Record<NodeId, PeerStatus>>;
 }
@@ -374,7 +376,8 @@ export class RaftNode {
       commit: r.log.committed, applied: r.log.applied,
       firstIndex: r.log.firstIndex(), lastIndex: r.log.lastIndex(),
       confState: r.trk.confState(), leadTransferee: r.leadTransferee,
-      uncommittedBytes: r.uncommittedSize, missingAcknowledgedUpTo: r.missingAcknowledged() ? r.lostUpTo : 0, progress,
+      uncommittedBytes: r.uncommittedSize, missingAcknowledgedUpTo: r.missingAcknowledged() ? r.lostUpTo : 0,
+      confChangePending: r.role === 'leader' && r.pendingConfIndex > r.log.applied, progress,
     };
   }
 }

@@ -222,8 +222,13 @@ export class Raft {
         }
         for (const [id, pr] of this.trk.progress) if (id !== this.id) pr.recentActive = false;
       }
-      // A transfer that did not finish within an election timeout is abandoned.
+      // A transfer that did not finish within an election timeout is abandoned; a leader
+      // that is no longer a voter (its hand-over did not finish) steps down.
       this.leadTransferee = null;
+      if (!this.trk.isVoter(this.id)) {
+        this.becomeFollower(this.term, null);
+        return;
+      }
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -434,6 +439,36 @@ export class Raft {
     this.msgs.push(m);
   }
 
+  /**
+   * The leader was removed or demoted: hand leadership to the most up-to-date voter of the
+   * new configuration without waiting for an election. When that voter already holds the
+   * whole log it gets timeout-now at once and this node steps down; otherwise this node
+   * keeps leading (taking no proposals) and catches it up first: timeout-now leaves when
+   * its match reaches the last index (handleAppendResponse), and this node steps down when
+   * the new leader's term reaches it, or after one election timeout (tickHeartbeat).
+   */
+  private handOver(): void {
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const id of this.trk.voters()) {
+      const pr = this.trk.progress.get(id);
+      if (id !== this.id && pr && pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best !== null && bestMatch === this.log.lastIndex()) sendTimeoutNow(this, best);
+    if (best === null || bestMatch === this.log.lastIndex()) {
+      this.becomeFollower(this.term, null);
+      return;
+    }
+    this.leadTransferee = best;
+    this.electionElapsed = 0;
+    // The quorum changed: the commit index may move; the transferee gets what it lacks now.
+    this.maybeCommit();
+    this.needBroadcast = true;
+  }
+
   // ---- snapshots and membership ----
 
   /** Follower: install a snapshot from the leader; false when it brings nothing new. */
@@ -457,18 +492,7 @@ export class Raft {
     this.isLearner = self?.isLearner ?? false;
     if (this.role !== 'leader') return;
     if (!self || self.isLearner) {
-      // The leader was removed or demoted: hand over to the most caught-up voter, then step down.
-      let best: NodeId | null = null;
-      let bestMatch = -1;
-      for (const id of this.trk.voters()) {
-        const pr = this.trk.progress.get(id);
-        if (pr && pr.match > bestMatch) {
-          best = id;
-          bestMatch = pr.match;
-        }
-      }
-      if (best !== null && bestMatch === this.log.lastIndex()) sendTimeoutNow(this, best);
-      this.becomeFollower(this.term, null);
+      this.handOver();
       return;
     }
     // The quorum changed: the commit index may move, new members need probing.

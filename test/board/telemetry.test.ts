@@ -112,7 +112,7 @@ function statusOf(self: string, voters: string[], learners: string[], lastIndex 
   return {
     id: self, role: 'leader', term: 3, vote: self, leader: self, commit: lastIndex, applied: lastIndex, firstIndex: 1, lastIndex,
     confState: { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false },
-    leadTransferee: null, uncommittedBytes: 0, missingAcknowledgedUpTo: 0,
+    leadTransferee: null, uncommittedBytes: 0, missingAcknowledgedUpTo: 0, confChangePending: false,
     progress: Object.fromEntries([...voters, ...learners].map((m) => [m, {
       match: match[m] ?? lastIndex, next: lastIndex + 1, state: 'replicate', learner: learners.includes(m), recentActive: true, inflight: 0, inflightBytes: 0, pendingSnapshot: 0, regressions: 0,
     } satisfies PeerStatus])),

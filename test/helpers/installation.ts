@@ -13,7 +13,8 @@ export async function startInstallation(t: Test, voters: number, externals: numb
     args: ['--import', 'tsx', main],
     root,
     cluster: 'test',
-    extraArgs: ['--log-level', 'info', '--tick-ms', '50', ...extraArgs],
+    // Autopilot only where a test asks for it (--autopilot): the others script membership themselves.
+    extraArgs: ['--log-level', 'info', '--tick-ms', '50', ...(extraArgs.includes('--autopilot') ? [] : ['--no-autopilot']), ...extraArgs],
     logTailLines: 400,
     ...options,
   });

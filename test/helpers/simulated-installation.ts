@@ -78,7 +78,7 @@ export async function startSimulatedInstallation(options: { voters: number; exte
   const status = (): RaftStatus => ({
     id: self, role: 'leader', term: 7, vote: self, leader: self, commit: lastIndex, applied: lastIndex, firstIndex: 1, lastIndex,
     confState: { voters, learners: externals, votersOutgoing: [], learnersNext: [], autoLeave: false },
-    leadTransferee: null, uncommittedBytes: 0, missingAcknowledgedUpTo: 0,
+    leadTransferee: null, uncommittedBytes: 0, missingAcknowledgedUpTo: 0, confChangePending: false,
     progress: Object.fromEntries(members.filter((m) => m !== self).map((m) => [m, progress(degraded.includes(m) ? lastIndex - 800 : lastIndex, externals.includes(m))])),
   });
   const links = new Map(members.filter((m) => m !== self).map((m) => [m, link(!down.includes(m), down.includes(m) ? 3 : 0)]));

@@ -5,6 +5,8 @@
 // each, measured when these bounds were set, is in docs/architecture.md ("The simulation").
 import t from 'tap';
 import { runSimulation, type SimOptions } from './simulation.ts';
+import { runAutopilotSimulation } from './autopilot-sim.ts';
+import type { AutopilotBugs } from '../../src/board/autopilot.ts';
 
 const safety = /leader completeness|state machine safety|election safety|linearizability|durability|convergence/;
 
@@ -39,5 +41,31 @@ for (const c of cases) {
       }
     }
     t.fail(`${c.name} went unnoticed for ${c.bound} seeds`);
+  });
+}
+
+// Autopilot's rules, in the autopilot profile (test/sim/autopilot-sim.ts), seeds 1..200 when set:
+//   demoteBeforeReplace  first seed 1 (a dead voter demoted alone while a board could take its seat)
+//   actWithoutQuorum     first seed 5 (a swap with 1 of 3 voters healthy)
+//   promoteLagging       first seed 53 (a board 1,715 entries behind promoted)
+//   ignoreDomains        first seed 170 (converged with a spread gap of 2: voters B, B, A while an A board waited)
+const autopilotCases: { bug: keyof AutopilotBugs; bound: number; property: RegExp }[] = [
+  { bug: 'demoteBeforeReplace', bound: 200, property: /autopilot replace/ },
+  { bug: 'actWithoutQuorum', bound: 200, property: /autopilot guard|autopilot quorum/ },
+  { bug: 'promoteLagging', bound: 200, property: /autopilot promote/ },
+  { bug: 'ignoreDomains', bound: 200, property: /converge/ },
+];
+
+for (const c of autopilotCases) {
+  t.test(`autopilot: ${c.bug} is caught within ${c.bound} seeds`, async (t) => {
+    for (let seed = 1; seed <= c.bound; seed++) {
+      const r = runAutopilotSimulation({ seed, bugs: { [c.bug]: true } });
+      if (!r.ok) {
+        t.match(r.failure ?? '', c.property, `seed ${seed}: ${r.failure?.split('\n')[0]}`);
+        t.comment(`autopilot: ${c.bug}: caught at seed ${seed}`);
+        return;
+      }
+    }
+    t.fail(`${c.bug} went unnoticed for ${c.bound} seeds`);
   });
 }
