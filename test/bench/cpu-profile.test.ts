@@ -45,3 +45,34 @@ t.test('inclusive time: a function and its callees, idle left out, recursion cou
   t.equal(share.get('send'), 25);
   t.notOk(share.has('(idle)'));
 });
+
+t.test('busy time per component: the innermost frame with a known source decides', async (t) => {
+  const { componentShares, componentOf } = await import('../../src/bench/cpu-profile.ts');
+  const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+  // root -> loop (src/board/raft-loop) -> append (src/storage) -> native write ; loop -> step (src/raft) ; aedes publish ; GC ; idle
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2, 6, 7, 8] },
+      { id: 2, callFrame: frame('loop', 'file:///src/board/raft-loop.ts'), children: [3, 5] },
+      { id: 3, callFrame: frame('append', 'file:///src/storage/wal.ts'), children: [4] },
+      { id: 4, callFrame: frame('writeSync', '') },
+      { id: 5, callFrame: frame('step', 'file:///src/raft/raft.ts') },
+      { id: 6, callFrame: frame('publish', 'file:///node_modules/aedes/aedes.js') },
+      { id: 7, callFrame: frame('(garbage collector)', '') },
+      { id: 8, callFrame: frame('(idle)', '') },
+    ],
+    startTime: 0, endTime: 10_000,
+    samples: [4, 4, 5, 6, 7, 8, 8],
+    timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000, 1000],
+  };
+  // Without source maps the file URLs are the sources.
+  const r = componentShares(profile, { source: (f) => (f.url.startsWith('file://') ? f.url : null) });
+  t.equal(r.busyMs, 5);
+  const share = new Map(r.components.map((c) => [c.component, c.percent]));
+  t.equal(share.get('storage (WAL, snapshots)'), 40, 'native write charged to the WAL that called it');
+  t.equal(share.get('Raft core'), 20);
+  t.equal(share.get('aedes broker'), 20);
+  t.equal(share.get('garbage collector'), 20);
+  t.equal(componentOf('src/transport/mqtt5/bridge.ts'), 'MQTT 5 front end');
+  t.equal(componentOf('elsewhere.js'), 'other');
+});
