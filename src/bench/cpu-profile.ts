@@ -203,20 +203,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const top = Number(topText ?? 25);
+  // One write of the whole report: process.exit() after several writes to a pipe would cut it short.
+  let out: string;
   if (components) {
     const r = componentShares(profile, sourceMapResolver(map));
-    process.stdout.write(`${file}: ${r.busyMs} ms busy; share per component\n`);
-    for (const c of r.components) process.stdout.write(`  ${c.percent.toFixed(1).padStart(5)}%  ${c.ms.toFixed(0).padStart(7)} ms  ${c.component}\n`);
-    process.exit(0);
-  }
-  const top = Number(topText ?? 25);
-  if (inclusive) {
+    out = `${file}: ${r.busyMs} ms busy; share per component\n`;
+    for (const c of r.components) out += `  ${c.percent.toFixed(1).padStart(5)}%  ${c.ms.toFixed(0).padStart(7)} ms  ${c.component}\n`;
+  } else if (inclusive) {
     const r = inclusiveFunctions(profile, top);
-    process.stdout.write(`${file}: ${r.busyMs} ms busy; share of it spent in each function and its callees\n`);
-    for (const f of r.functions) process.stdout.write(`  ${f.percent.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}\n`);
-    process.exit(0);
+    out = `${file}: ${r.busyMs} ms busy; share of it spent in each function and its callees\n`;
+    for (const f of r.functions) out += `  ${f.percent.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}\n`;
+  } else {
+    const r = hotFunctions(profile, top);
+    out = `${file}: ${r.totalMs} ms sampled, ${r.idlePercent}% idle\n`;
+    for (const f of r.functions) out += `  ${f.percent.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}\n`;
   }
-  const r = hotFunctions(profile, top);
-  process.stdout.write(`${file}: ${r.totalMs} ms sampled, ${r.idlePercent}% idle\n`);
-  for (const f of r.functions) process.stdout.write(`  ${f.percent.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}\n`);
+  process.stdout.write(out);
 }

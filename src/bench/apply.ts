@@ -1,0 +1,77 @@
+// npm run bench:apply — the per-entry cost of applying committed writes on one
+// board, in process: the state machine (sql.js) and the publisher on an aedes
+// broker with one subscriber on the events topic, entries applied in batches
+// the way the Ready loop hands them over. Prints CPU microseconds per entry for
+// each part, so a write-path change can be judged without a noisy cluster run.
+//   BENCH_ENTRIES=20000 BENCH_BATCH=16 npm run bench:apply
+import { Aedes } from 'aedes';
+import { encodeCommand } from '../model/index.ts';
+import { StateMachine } from '../state/index.ts';
+import { StatePublisher } from '../board/publisher.ts';
+import { silentLogger } from '../board/log.ts';
+import { areaBody } from './workload.ts';
+
+const entries = Number(process.env['BENCH_ENTRIES'] ?? 20_000);
+const batch = Number(process.env['BENCH_BATCH'] ?? 16);
+const keys = 256;
+
+function command(seq: number): Uint8Array {
+  const value = JSON.parse(areaBody(seq)) as object;
+  const k = seq % keys;
+  return encodeCommand({ requestId: `bench-${seq}`, command: seq < keys ? { type: 'create', kind: 'area', id: `a${k}`, value } : { type: 'update', kind: 'area', id: `a${k}`, value } });
+}
+
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+async function main(): Promise<void> {
+  const sm = await StateMachine.create();
+  const aedes = await Aedes.createBroker();
+  let events = 0;
+  // A local subscriber on the events topic, as a watcher on the board would be.
+  await new Promise<void>((r) => aedes.subscribe('raftlight/bench/events', (_packet, cb) => {
+    events++;
+    cb();
+  }, () => r()));
+  const publisher = new StatePublisher(aedes, 'bench', silentLogger);
+  const data = Array.from({ length: entries + keys }, (_, i) => command(i));
+  let index = 1;
+  sm.applyNoop(index++);
+  // Warm-up: create the areas and let the JIT settle.
+  for (let i = 0; i < keys; i++) sm.apply(index++, data[i]!);
+  let applyUs = 0;
+  let publishUs = 0;
+  const t0 = performance.now();
+  for (let i = keys; i < keys + entries; i += batch) {
+    const end = Math.min(i + batch, keys + entries);
+    const c0 = cpuUs();
+    const results = sm.batch(() => {
+      const out = [];
+      for (let j = i; j < end; j++) out.push(sm.apply(index++, data[j]!));
+      return out;
+    });
+    const c1 = cpuUs();
+    for (const r of results) publisher.changes(r.index, r.requestId, r.changes);
+    publishUs += cpuUs() - c1;
+    applyUs += c1 - c0;
+    // Let the broker deliver, as the event loop would between Readys.
+    const p0 = cpuUs();
+    await new Promise((r) => setImmediate(r));
+    publishUs += cpuUs() - p0;
+  }
+  const p0 = cpuUs();
+  while (events < entries) await new Promise((r) => setImmediate(r));
+  publishUs += cpuUs() - p0;
+  const wallMs = performance.now() - t0;
+  const perEntry = (us: number): string => (us / entries).toFixed(1);
+  process.stdout.write(`${entries} entries in batches of ${batch}, ${wallMs.toFixed(0)} ms wall\n`);
+  process.stdout.write(`  state machine apply: ${perEntry(applyUs)} us CPU per entry\n`);
+  process.stdout.write(`  publish (state + event, delivered): ${perEntry(publishUs)} us CPU per entry\n`);
+  process.stdout.write(`  total: ${perEntry(applyUs + publishUs)} us CPU per entry\n`);
+  sm.close();
+  await new Promise<void>((r) => aedes.close(() => r()));
+}
+
+await main();
