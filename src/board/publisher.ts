@@ -12,13 +12,14 @@ import { OBJECT_KINDS, type ObjectKind } from '../model/index.ts';
 import type { StateMachine } from '../state/index.ts';
 import type { Change } from '../state/results.ts';
 import type { Logger } from './log.ts';
+import { Ring } from './ring.ts';
 
 /** Publishes waiting for the broker; past this the queue is dropped and the state republished. */
 export const MAX_QUEUED_PUBLISHES = 20_000;
 
 export class StatePublisher {
   private readonly published = new Set<string>();
-  private readonly queue: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
+  private readonly queue = new Ring<{ topic: string; payload: Buffer; retain: boolean }>(MAX_QUEUED_PUBLISHES);
   private sending = false;
   private overflowed = false;
   /** The state machine to republish from after an overflow. */
@@ -43,7 +44,7 @@ export class StatePublisher {
     if (this.aedes.closed) return;
     if (this.queue.length >= MAX_QUEUED_PUBLISHES) {
       // Falling this far behind means a burst larger than the cap: start over from the state.
-      this.queue.length = 0;
+      this.queue.clear();
       this.overflowed = true;
       this.log.warn('publish queue full: retained state will be republished', { cap: MAX_QUEUED_PUBLISHES });
     }
