@@ -7,7 +7,8 @@
 // innermost frame whose source is known (through the bundle's source map, which
 // `npm run build` writes beside the bundle in .cache/bundle), so native work
 // (a write syscall, a hash) counts for the code that asked for it.
-//   npx tsx src/bench/cpu-profile.ts FILE.cpuprofile [topN] [--inclusive | --components [--map FILE.map]]
+// --window S: only the S seconds with the most busy time (the workload, not start-up).
+//   npx tsx src/bench/cpu-profile.ts FILE.cpuprofile [topN] [--inclusive | --components [--map FILE.map]] [--window SECONDS]
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -191,18 +192,45 @@ export function componentShares(profile: CpuProfile, sources: FrameSource): { bu
   return { busyMs: Number(busy.toFixed(1)), components };
 }
 
+/**
+ * The profile cut to the `seconds`-long stretch with the most busy time (the
+ * workload, without start-up and idle lead): a board's profile spans its whole
+ * life, and start-up (WASM compile, opening the log) would dilute the shares.
+ */
+export function busiestWindow(profile: CpuProfile, seconds: number): CpuProfile {
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  const at: number[] = [];
+  let t = 0;
+  for (let i = 0; i < samples.length; i++) at.push((t += deltas[i] ?? 0));
+  const busyOf = (i: number): number => (idle.has(samples[i]!) ? 0 : (deltas[i + 1] ?? deltas[i] ?? 0));
+  const span = seconds * 1e6;
+  let best = { from: 0, to: samples.length, busy: -1 };
+  let busy = 0;
+  for (let from = 0, to = 0; from < samples.length; from++) {
+    while (to < samples.length && at[to]! - at[from]! < span) busy += busyOf(to++);
+    if (busy > best.busy) best = { from, to, busy };
+    busy -= busyOf(from);
+  }
+  return { ...profile, samples: samples.slice(best.from, best.to), timeDeltas: deltas.slice(best.from, best.to + 1) };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const inclusive = args.includes('--inclusive');
   const components = args.includes('--components');
-  const mapAt = args.indexOf('--map');
-  const map = mapAt >= 0 ? args[mapAt + 1] : undefined;
-  const [file, topText] = args.filter((a, i) => a !== '--inclusive' && a !== '--components' && i !== mapAt && (mapAt < 0 || i !== mapAt + 1));
+  const valueOf = (flag: string): string | undefined => (args.indexOf(flag) >= 0 ? args[args.indexOf(flag) + 1] : undefined);
+  const map = valueOf('--map');
+  const windowS = valueOf('--window');
+  const taken = new Set(['--map', '--window'].flatMap((f) => (args.indexOf(f) >= 0 ? [args.indexOf(f), args.indexOf(f) + 1] : [])));
+  const [file, topText] = args.filter((a, i) => a !== '--inclusive' && a !== '--components' && !taken.has(i));
   if (!file) {
-    process.stderr.write('usage: npx tsx src/bench/cpu-profile.ts FILE.cpuprofile [topN] [--inclusive | --components [--map FILE.map]]\n');
+    process.stderr.write('usage: npx tsx src/bench/cpu-profile.ts FILE.cpuprofile [topN] [--inclusive | --components [--map FILE.map]] [--window SECONDS]\n');
     process.exit(2);
   }
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const whole = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const profile = windowS === undefined ? whole : busiestWindow(whole, Number(windowS));
   const top = Number(topText ?? 25);
   // One write of the whole report: process.exit() after several writes to a pipe would cut it short.
   let out: string;

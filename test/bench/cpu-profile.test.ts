@@ -76,3 +76,22 @@ t.test('busy time per component: the innermost frame with a known source decides
   t.equal(componentOf('src/transport/mqtt5/bridge.ts'), 'MQTT 5 front end');
   t.equal(componentOf('elsewhere.js'), 'other');
 });
+
+t.test('busiest window: the stretch with the most busy time, idle samples not counted', async (t) => {
+  const { busiestWindow, inclusiveFunctions } = await import('../../src/bench/cpu-profile.ts');
+  const frame = (functionName: string) => ({ functionName, url: '', lineNumber: 0 });
+  // 1 ms per sample: 3 busy (start-up), 4 idle, 5 busy (workload), 2 idle.
+  const kinds = ['s', 's', 's', 'i', 'i', 'i', 'i', 'w', 'w', 'w', 'w', 'w', 'i', 'i'];
+  const ids: Record<string, number> = { s: 2, i: 3, w: 4 };
+  const profile = {
+    nodes: [{ id: 1, callFrame: frame('(root)'), children: [2, 3, 4] }, { id: 2, callFrame: frame('startup') }, { id: 3, callFrame: frame('(idle)') }, { id: 4, callFrame: frame('work') }],
+    startTime: 0, endTime: 14_000,
+    samples: kinds.map((k) => ids[k]!),
+    timeDeltas: kinds.map(() => 1000),
+  };
+  const cut = busiestWindow(profile, 0.005);
+  const names = inclusiveFunctions(cut).functions.map((f) => f.name.trim());
+  t.ok(names.includes('work'));
+  t.notOk(names.includes('startup'), 'start-up is outside the 5 ms window');
+  t.equal(inclusiveFunctions(cut).busyMs, 5);
+});
