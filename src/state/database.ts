@@ -27,6 +27,10 @@ export class SqlDatabase {
     // savepoints working without file traffic through Emscripten's MEMFS.
     this.db.run('PRAGMA journal_mode = MEMORY');
     this.db.run('PRAGMA synchronous = OFF');
+    // This connection is the file's only user: it keeps its lock, so no
+    // transaction (an entry batch, a lone read) begins by locking the file and
+    // reading its header again to see whether another process changed it.
+    this.db.run('PRAGMA locking_mode = EXCLUSIVE');
   }
 
   private statement(sql: string): Statement {
