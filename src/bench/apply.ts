@@ -3,7 +3,7 @@
 // broker with one subscriber on the events topic, entries applied in batches
 // the way the Ready loop hands them over. Prints CPU microseconds per entry for
 // each part, so a write-path change can be judged without a noisy cluster run.
-//   BENCH_ENTRIES=20000 BENCH_BATCH=16 BENCH_ROUNDS=5 npm run bench:apply
+//   BENCH_ENTRIES=20000 BENCH_BATCH=16 BENCH_ROUNDS=5 BENCH_KEYS=256 npm run bench:apply
 import { Aedes } from 'aedes';
 import { encodeCommand } from '../model/index.ts';
 import { StateMachine } from '../state/index.ts';
@@ -15,7 +15,8 @@ const entries = Number(process.env['BENCH_ENTRIES'] ?? 20_000);
 const batch = Number(process.env['BENCH_BATCH'] ?? 16);
 /** Rounds of `entries` each; the best round is reported (the machine is shared: the least disturbed round is the closest to the cost). */
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
-const keys = 256;
+/** Objects the writes cycle over: fewer than a batch's entries means the same object changes several times in a batch. */
+const keys = Number(process.env['BENCH_KEYS'] ?? 256);
 
 function command(seq: number): Uint8Array {
   const value = JSON.parse(areaBody(seq)) as object;
