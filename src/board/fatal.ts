@@ -26,6 +26,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   WAL_CLOSED: `a write after the log was closed (a bug: report it with this log); ${RESTART}`,
   RAFT_INVARIANT: `the Raft core found a rule broken (a bug or damaged state: report it with this log); ${RESTART}`,
   STATE_MACHINE_FAILED: `the configuration database failed (a bug or exhausted memory: report it with this log); ${RESTART}`,
+  NEW_INCARNATION: `${RESTART}: it comes back under a new member id, is admitted again with its join token, and autopilot gives it the old member's seat`,
   INTERNAL: `an unexpected error (a bug: report it with this log); ${RESTART}`,
 };
 
@@ -44,6 +45,9 @@ export function describeFatal(err: Error): FatalReport {
   } else if (err instanceof RaftError) {
     code = err.code;
     where = 'raft core';
+  } else if ((err as { code?: unknown }).code === 'NEW_INCARNATION') {
+    code = 'NEW_INCARNATION';
+    where = 'join';
   } else if (err instanceof StateMachineError) {
     code = 'STATE_MACHINE_FAILED';
     where = 'state machine';
