@@ -354,7 +354,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
           await handOverLeadership(core, loop, log);
         }
         // The core first: a Ready waiting for the disk is abandoned, nothing is applied to a closed state.
-        await stopCore();
+        // A disk that refuses even the stop (read-only, full) does not cut the stop short.
+        await stopCore().catch((err: unknown) => log.warn('the data directory could not be closed cleanly', { err: (err as Error).message }));
         // After a fatal error /health keeps answering 503 with the reason a moment longer, so that a
         // supervisor or a load balancer polling it sees why the board went away.
         if (failure !== null) await new Promise((r) => setTimeout(r, FATAL_HEALTH_GRACE_MS));

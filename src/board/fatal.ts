@@ -21,6 +21,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   WAL_CORRUPT: `${RESTART}: it sets the damaged log aside and rejoins as a new incarnation, brought up to date by the others`,
   WAL_SEGMENT_MISSING: `${RESTART}: it sets the damaged log aside and rejoins as a new incarnation`,
   SNAPSHOT_CORRUPT: `${RESTART}: it falls back to an older snapshot, or rejoins as a new incarnation`,
+  SNAPSHOT_WRITE_FAILED: `the disk refused a snapshot (full, failing or read-only): nothing unsafe was acknowledged; free space or repair the disk, then ${RESTART}`,
   LOG_INVALID_APPEND: `an internal error between the core and the log (a bug: report it with this log); ${RESTART}`,
   WAL_BUFFER_FULL: `the disk is far slower than the writes (64 MiB waiting); check the disk; ${RESTART}`,
   WAL_CLOSED: `a write after the log was closed (a bug: report it with this log); ${RESTART}`,

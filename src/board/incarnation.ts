@@ -12,7 +12,6 @@ import { posix } from 'node:path';
 import type { StorageFs } from '../storage/fs-layer.ts';
 import { StorageError } from '../storage/errors.ts';
 import type { RandomSource } from '../raft/index.ts';
-import { isPlanted } from './planted-bugs.ts';
 
 export const IDENTITY_FILE = 'IDENTITY';
 export const DAMAGED_DIR = 'damaged';
@@ -138,7 +137,7 @@ export async function settleIdentity(
     return { identity: current, replaced: null };
   }
   await setAsideDamaged(fs, dir);
-  if (isPlanted('rejoinWithLostState')) return { identity: current, replaced: null }; // PLANTED BUG: the old voter again
+  if (globalThis.raftlightPlantedBugs?.rejoinWithLostState === true) return { identity: current, replaced: null }; // PLANTED BUG: the old voter again
   const next: Identity = {
     board, cluster, member: newMemberId(board, random),
     previous: [...current.previous, current.member].slice(-MAX_PREVIOUS),
