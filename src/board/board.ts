@@ -31,6 +31,7 @@ import { readFileSync } from 'node:fs';
 import type { Client } from 'aedes';
 import { DataDirError } from './data-dir.ts';
 import { joinCluster } from './join.ts';
+import { memoryFigures } from './memory-figures.ts';
 
 /** How long an API call waits for its write or read to be confirmed. */
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -217,7 +218,6 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     };
     const status = (): Record<string, unknown> => {
       const s = node.status();
-      const mem = process.memoryUsage();
       let queued = 0;
       let dropped = 0;
       let connected = 0;
@@ -231,8 +231,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         term: s.term, leader: s.leader, commitIndex: s.commit, appliedIndex: loop.state.appliedIndex(),
         firstIndex: s.firstIndex, lastIndex: s.lastIndex,
         voters: s.confState.voters, externals: s.confState.learners.length,
-        rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external,
-        heapLimitBytes: getHeapStatistics().heap_size_limit,
+        memory: memoryFigures(),
         pendingWrites: proposals.size, pendingReads: reads.size,
         transport: { peers: transport.stats().size, connected, queued, dropped },
         uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
