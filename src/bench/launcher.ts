@@ -29,6 +29,8 @@ export interface LauncherOptions {
   /** Command and leading arguments that run the raftlight executable. */
   command: string;
   args: string[];
+  /** A board's own command instead of `command` (--board-limits: its own copy of the executable). */
+  commandOf?: (id: string) => string;
   root: string;
   cluster?: string;
   /** Extra flags for every board (tick length, snapshot size...). */
@@ -153,7 +155,7 @@ export class Installation {
     const args = [...this.o.args, 'start', '--id', b.id, '--cluster', this.cluster, '--data-dir', b.dataDir,
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
       '--advertise-host', b.host, ...roleArgs, ...(this.o.extraArgs ?? [])];
-    const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.command];
+    const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.commandOf?.(b.id) ?? this.o.command];
     const profile = this.profileFlags(b.id);
     // stdin is a pipe only the bench holds: if the bench dies, the board sees it close and stops.
     const child = spawn(command!, [...prefix, ...profile.nodeArgs, ...args], {

@@ -11,6 +11,7 @@ import { areaBody, type WriteOutcome } from './workload.ts';
 export interface RaftlightSetup {
   command: string;
   args: string[];
+  commandOf?: (id: string) => string;
   root: string;
   voters: number;
   externals: number;
@@ -21,8 +22,10 @@ export interface RaftlightSetup {
   hostOf?: (id: string) => string;
   wrap?: (id: string) => string[];
   onSpawn?: (id: string, child: ChildProcess) => void;
-  /** Environment added for every board (e.g. NODE_OPTIONS=--cpu-prof). */
+  /** Environment added for every board. */
   env?: NodeJS.ProcessEnv;
+  /** Memory charged to a board's cgroup (--board-limits). */
+  cgroupUsageBytes?: (id: string) => number | null;
   /** V8 CPU profile of every board into this folder (<board>-<start>.cpuprofile). */
   cpuProfileDir?: string;
   log: (line: string) => void;
@@ -60,7 +63,7 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     command: s.command, args: s.args, root: s.root, cluster: CLUSTER,
     extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
     ...(s.cpuProfileDir !== undefined ? { cpuProfileDir: s.cpuProfileDir } : {}),
-    ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
+    ...(s.commandOf ? { commandOf: s.commandOf } : {}), ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
   });
   try {
     await inst.create(s.voters, s.externals);
@@ -112,6 +115,7 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     const boards = (): BoardRef[] => [...inst.boards.values()].map((b) => ({
       id: b.id, role: b.role, url: b.url, dataDir: b.dataDir,
       pid: () => (inst.isRunning(b.id) ? b.process?.pid ?? null : null),
+      ...(s.cgroupUsageBytes ? { cgroupUsageBytes: () => s.cgroupUsageBytes!(b.id) } : {}),
     }));
     return { inst, watcher, watched, seedRevision, sut: { name: 'raftlight', boards, writer } };
   } catch (err) {

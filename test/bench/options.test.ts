@@ -25,6 +25,18 @@ t.test('mistakes are clear ConfigErrors', async (t) => {
     [['--netem', 'delay 5ms'], /needs --netns/],
     [['--boards'], /needs a value/],
     [['--bogus'], /unknown option/],
+    [['--target', 'linux-sparc'], /neither a built-in target/],
+    [['--limit-sweep', '64,huge'], /neither "none" nor a limit/],
+    [['--board-limit-mib', '4'], /at least 8/],
   ];
   for (const [argv, msg] of bad) t.throws(() => benchOptionsFrom(argv), { name: 'ConfigError', message: msg }, argv.join(' '));
+});
+
+t.test('memory limits: the target\'s hard limit, an explicit one, a sweep', async (t) => {
+  const hard = benchOptionsFrom(['--target', 'linux-x64']).imageTarget.budgets.hardLimitMiB;
+  t.equal(benchOptionsFrom([]).boardLimitMiB, undefined, 'no limit by default');
+  t.equal(benchOptionsFrom(['--board-limits']).boardLimitMiB, hard);
+  t.equal(benchOptionsFrom(['--board-limit-mib', '48']).boardLimitMiB, 48);
+  t.equal(benchOptionsFrom([]).readaheadKiB, 128);
+  t.same(benchOptionsFrom(['--limit-sweep', 'none,96,48']).limitSweep, [null, 96, 48]);
 });
