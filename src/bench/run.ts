@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeStaleGroups, setupBoardLimits, type BoardLimits } from './cgroup.ts';
 import { makeImageCopies, type ImageCopies } from './image-copies.ts';
+import { heapSnapshotEnv, snapshotBoards } from './heap-snapshots.ts';
 import type { Target } from './targets.ts';
 import { startEtcd } from './etcd-sut.ts';
 import { freezePartitioner, runFaults, type FaultEvent, type FaultName } from './faults.ts';
@@ -47,6 +48,8 @@ export interface BenchOptions {
   quiet: boolean;
   /** Write a V8 CPU profile per board into <out>/profiles (written when the boards stop). */
   cpuProf?: boolean;
+  /** Seconds of the workload at which to take a heap snapshot of every board (<out>/heap/<board>-<t>s.heapsnapshot). */
+  heapSnapshotsS?: number[];
   /** Where the tables go (default stdout). */
   print?: (text: string) => void;
 }
@@ -124,11 +127,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         `cached after the drop: ${copies.cachedBytesAfterDrop ?? '?'} bytes`);
       if (copies.readaheadKiB !== null && copies.readaheadKiB !== o.readaheadKiB) log(`warning: readahead in effect is ${copies.readaheadKiB} KiB, not the ${o.readaheadKiB} KiB asked for`);
     }
+    const heapDir = join(o.out, 'heap');
+    const snapshotTimes = (o.heapSnapshotsS ?? []).filter((s) => s <= o.durationS);
+    const boardEnv = snapshotTimes.length ? { ...o.boardEnv, ...heapSnapshotEnv(heapDir, o.boardEnv?.['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS']) } : o.boardEnv;
     const wrap = limits || netns ? (id: string): string[] => [...(limits?.wrap(id) ?? []), ...(netns?.wrap(id) ?? [])] : undefined;
     const rl = await startRaftlight({
       command: o.command, args: o.args, root, voters: o.voters, externals: o.boards - o.voters, keys: o.keys, target: o.target,
       extraBoardArgs: o.extraBoardArgs, log,
-      ...(o.boardEnv ? { env: o.boardEnv } : {}),
+      ...(boardEnv ? { env: boardEnv } : {}),
       ...(o.cpuProf ? { cpuProfileDir: join(o.out, 'profiles') } : {}),
       ...(netns ? { hostOf: netns.hostOf } : {}),
       ...(wrap ? { wrap } : {}),
@@ -152,10 +158,20 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const partitioner = netns ? { how: 'link down', partition: netns.partition, heal: netns.heal } : freezePartitioner(rl.inst);
       run = await measure(rl.sut, {
         out: o.out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet,
-        alongside: o.faults.length ? (t0) => runFaults(rl.inst, o.faults, o.durationS * 1000, t0, partitioner, (e) => {
-          faults.push(e);
-          log(`fault ${e.fault}: ${e.action} ${e.boards.join(',')}${e.ms !== undefined ? ` (${e.ms} ms)` : ''}`);
-        }) : undefined,
+        alongside: o.faults.length || snapshotTimes.length ? async (t0) => {
+          await Promise.all([
+            o.faults.length ? runFaults(rl.inst, o.faults, o.durationS * 1000, t0, partitioner, (e) => {
+              faults.push(e);
+              log(`fault ${e.fault}: ${e.action} ${e.boards.join(',')}${e.ms !== undefined ? ` (${e.ms} ms)` : ''}`);
+            }) : undefined,
+            (async () => {
+              for (const s of snapshotTimes) {
+                await new Promise((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - Date.now())));
+                await snapshotBoards(heapDir, rl.sut.boards().map((b) => ({ id: b.id, pid: b.pid() })), `${s}s`, log);
+              }
+            })(),
+          ]);
+        } : undefined,
       });
       // Let the last writes reach every board before counting.
       await new Promise((r) => setTimeout(r, 1000));

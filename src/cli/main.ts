@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The raftlight executable: dispatches to a command, turns known errors into one clear line.
+import './early.ts'; // first: see early.ts
 import { mainHelp, startHelp } from './help.ts';
 import { version } from './version.ts';
 import { runStart } from './start.ts';
