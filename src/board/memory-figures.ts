@@ -12,11 +12,12 @@
 //     mapping (no help from the allocators needed, so the bench reads the
 //     same figures from outside):
 //       * the executable's own resident pages (its path is /proc/<pid>/exe);
-//       * WASM memory (sql.js's heap): V8 reserves every 32-bit WASM memory
-//         inside one guarded region of at least 8 GiB, of which only the
-//         memory's current size is read-write. Reserved = the read-write
-//         part's size (what WebAssembly.Memory.buffer.byteLength says),
-//         resident = that part's Rss (the pages SQLite has touched);
+//       * WASM memory (sql.js's heap; also fetch's small llhttp instance on
+//         a board that joined): V8 reserves every 32-bit WASM memory inside
+//         a guarded region of 10 GiB, of which only the memory's current
+//         size is read-write, between gigabytes of PROT_NONE. Reserved =
+//         the read-write part's size (what WebAssembly.Memory.buffer
+//         .byteLength says), resident = that part's Rss (the pages touched);
 //       * glibc malloc: the main arena is `[heap]`; each thread arena is a
 //         64 MiB-aligned, 64 MiB reservation whose used part is read-write
 //         and the rest PROT_NONE. Chunks malloc serves with their own mmap
@@ -63,8 +64,12 @@ export interface MemoryFigures extends ProcMemory {
   arrayBufferBytes: number;
 }
 
-/** V8 reserves at least this much for a 32-bit WASM memory with guard regions; nothing else maps this much. */
-const WASM_RESERVATION_MIN_BYTES = 4 * 1024 ** 3;
+/**
+ * V8 reserves a 32-bit WASM memory with PROT_NONE guards around it (2 GiB
+ * before, the rest of 8 GiB after, on 64-bit); nothing else in a board maps
+ * PROT_NONE regions this large next to read-write memory.
+ */
+const WASM_GUARD_MIN_BYTES = 1024 ** 3;
 /** glibc's HEAP_MAX_SIZE on 64-bit: every thread arena is one such aligned reservation. */
 const THREAD_ARENA_BYTES = 64 * 1024 ** 2;
 
@@ -126,36 +131,34 @@ export function breakDown(maps: readonly Mapping[], executable: string | null): 
     else if (m.name === '[heap]') out.mallocMainArenaRssBytes += m.rssBytes;
     else if (anonymous(m) && m.perms[2] === 'x') out.jitCodeRssBytes += m.rssBytes;
   }
-  // Contiguous runs of anonymous mappings: a WASM reservation is one run of >= 4 GiB.
-  for (let i = 0; i < maps.length;) {
-    if (!anonymous(maps[i]!)) {
-      i++;
-      continue;
+  // Thread arenas first: one may sit right next to a WASM reservation.
+  const arenaParts = new Set<Mapping>();
+  for (let k = 0; k < maps.length; k++) {
+    const m = maps[k]!;
+    if (!anonymous(m) || !m.perms.startsWith('rw') || m.start % THREAD_ARENA_BYTES !== 0) continue;
+    const size = m.end - m.start;
+    const guard = maps[k + 1];
+    const guarded = guard !== undefined && anonymous(guard) && guard.start === m.end && guard.perms.startsWith('---') &&
+      size + (guard.end - guard.start) === THREAD_ARENA_BYTES;
+    if (guarded || size === THREAD_ARENA_BYTES) {
+      arenaParts.add(m);
+      if (guarded) arenaParts.add(guard);
+      out.mallocThreadArenas++;
+      out.mallocThreadArenasRssBytes += m.rssBytes;
     }
-    let j = i + 1;
-    while (j < maps.length && anonymous(maps[j]!) && maps[j]!.start === maps[j - 1]!.end) j++;
-    const run = maps.slice(i, j);
-    if (run[run.length - 1]!.end - run[0]!.start >= WASM_RESERVATION_MIN_BYTES) {
-      for (const m of run) {
-        if (m.perms.startsWith('rw')) {
-          out.wasmReservedBytes += m.end - m.start;
-          out.wasmResidentBytes += m.rssBytes;
-        }
-      }
-    } else {
-      for (let k = 0; k < run.length; k++) {
-        const m = run[k]!;
-        if (!m.perms.startsWith('rw') || m.start % THREAD_ARENA_BYTES !== 0) continue;
-        const size = m.end - m.start;
-        const guard = run[k + 1];
-        const guarded = guard !== undefined && guard.perms.startsWith('---') && size + (guard.end - guard.start) === THREAD_ARENA_BYTES;
-        if (guarded || size === THREAD_ARENA_BYTES) {
-          out.mallocThreadArenas++;
-          out.mallocThreadArenasRssBytes += m.rssBytes;
-        }
-      }
+  }
+  // WASM memory: read-write, not executable, right next to one of the reservation's large PROT_NONE guards.
+  const isGuard = (g: Mapping | undefined): boolean =>
+    g !== undefined && anonymous(g) && g.perms.startsWith('---') && !arenaParts.has(g) && g.end - g.start >= WASM_GUARD_MIN_BYTES;
+  for (let k = 0; k < maps.length; k++) {
+    const m = maps[k]!;
+    if (!anonymous(m) || arenaParts.has(m) || !m.perms.startsWith('rw') || m.perms[2] === 'x') continue;
+    const before = maps[k - 1];
+    const after = maps[k + 1];
+    if ((isGuard(before) && before!.end === m.start) || (isGuard(after) && after!.start === m.end)) {
+      out.wasmReservedBytes += m.end - m.start;
+      out.wasmResidentBytes += m.rssBytes;
     }
-    i = j;
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { runBench, type BenchOptions } from '../bench/run.ts';
 import { runLimitSweep, parseLimitSweep } from '../bench/limit-sweep.ts';
 import { loadTarget, TargetError, type Target } from '../bench/targets.ts';
 import { parseSnapshotTimes } from '../bench/heap-snapshots.ts';
+import { BOARD_ALLOCATOR_ENV, parseEnvAssignments } from '../board/allocator-env.ts';
 import type { Workload } from '../bench/workload.ts';
 
 export const benchOptions: readonly OptionSpec[] = [
@@ -38,6 +39,7 @@ export const benchOptions: readonly OptionSpec[] = [
   { key: 'idleLead', flag: 'idle-lead', kind: 'int', default: 5, help: 'seconds sampled before the workload (the idle baseline)' },
   { key: 'boardArgs', flag: 'board-args', kind: 'string', default: undefined, help: 'extra flags for every board, given with = : --board-args="--tick-ms 200 --heartbeat-ticks 2"' },
   { key: 'cpuProf', flag: 'cpu-prof', kind: 'bool', default: false, help: 'V8 CPU profile of every board into <out>/profiles/<board>-<start>.cpuprofile (summarize: npx tsx src/bench/cpu-profile.ts FILE)' },
+  { key: 'boardEnv', flag: 'board-env', kind: 'string', default: undefined, help: `environment of every board, given with = : --board-env="MALLOC_ARENA_MAX=2" ("none": nothing added; default: the allocator settings a board's service sets, ${Object.entries(BOARD_ALLOCATOR_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` },
   { key: 'heapSnapshots', flag: 'heap-snapshots', kind: 'list', default: [], help: 'heap snapshot of every board at these seconds of the workload, into <out>/heap (compare: npx tsx src/bench/heap-diff.ts A B)' },
   { key: 'quiet', flag: 'quiet', kind: 'bool', default: false, help: 'no progress output' },
 ];
@@ -119,6 +121,12 @@ export function benchOptionsFrom(argv: readonly string[], now = new Date(), env:
   } catch (err) {
     throw new ConfigError('BAD_VALUE', (err as Error).message);
   }
+  let boardEnv: Record<string, string>;
+  try {
+    boardEnv = o.boardEnv === undefined ? { ...BOARD_ALLOCATOR_ENV } : parseEnvAssignments(o.boardEnv as string);
+  } catch (err) {
+    throw new ConfigError('BAD_VALUE', `--board-env: ${(err as Error).message}`);
+  }
   const readaheadKiB = o.readaheadKib as number;
   if (readaheadKiB < 4 || readaheadKiB > 65536) throw new ConfigError('BAD_VALUE', '--readahead-kib must be 4..65536');
   const stamp = now.toISOString().replace(/[:.]/g, '-');
@@ -132,7 +140,7 @@ export function benchOptionsFrom(argv: readonly string[], now = new Date(), env:
     extraBoardArgs: typeof o.boardArgs === 'string' ? o.boardArgs.trim().split(/\s+/) : [],
     quiet: o.quiet as boolean,
     cpuProf: o.cpuProf as boolean,
-    heapSnapshotsS: heapSnapshotsS,
+    heapSnapshotsS, boardEnv,
   };
 }
 

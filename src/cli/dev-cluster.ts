@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, resolveOptions } from './config.ts';
 import type { OptionSpec } from './options.ts';
 import { selfCommand } from './self.ts';
+import { withAllocatorEnv } from '../board/allocator-env.ts';
 
 export const devClusterOptions: readonly OptionSpec[] = [
   { key: 'externals', flag: 'externals', kind: 'int', default: undefined, help: 'external boards to add after the voters (default 0)' },
@@ -37,7 +38,8 @@ export async function runDevCluster(argv: readonly string[]): Promise<number> {
     const args = [...self.args, 'start', '--id', id, '--cluster', o.cluster as string, '--data-dir', join(dir, id),
       '--mqtt-host', '127.0.0.1', '--mqtt-port', String(mqttBase + i), '--http-host', '127.0.0.1', '--http-port', String(httpBase + i),
       '--advertise-host', '127.0.0.1', '--log-level', o.logLevel as string, ...extra];
-    const child = spawn(self.command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    // glibc reads its allocator settings at process start: set them the way a board's service does.
+    const child = spawn(self.command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: withAllocatorEnv(process.env) });
     child.on('exit', (code, signal) => {
       if (!stopping) process.stderr.write(`dev-cluster: ${id} exited (${signal ?? code})\n`);
     });

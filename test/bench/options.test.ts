@@ -28,6 +28,7 @@ t.test('mistakes are clear ConfigErrors', async (t) => {
     [['--target', 'linux-sparc'], /neither a built-in target/],
     [['--limit-sweep', '64,huge'], /neither "none" nor a limit/],
     [['--board-limit-mib', '4'], /at least 8/],
+    [['--board-env=MALLOC_ARENA_MAX'], /not NAME=value/],
   ];
   for (const [argv, msg] of bad) t.throws(() => benchOptionsFrom(argv), { name: 'ConfigError', message: msg }, argv.join(' '));
 });
@@ -39,4 +40,10 @@ t.test('memory limits: the target\'s hard limit, an explicit one, a sweep', asyn
   t.equal(benchOptionsFrom(['--board-limit-mib', '48']).boardLimitMiB, 48);
   t.equal(benchOptionsFrom([]).readaheadKiB, 128);
   t.same(benchOptionsFrom(['--limit-sweep', 'none,96,48']).limitSweep, [null, 96, 48]);
+});
+
+t.test('board environment: the allocator settings by default, replaced or none on request', async (t) => {
+  t.match(benchOptionsFrom([]).boardEnv, { MALLOC_ARENA_MAX: String });
+  t.same(benchOptionsFrom(['--board-env=MALLOC_ARENA_MAX=2 UV_THREADPOOL_SIZE=1']).boardEnv, { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '1' });
+  t.same(benchOptionsFrom(['--board-env', 'none']).boardEnv, {});
 });

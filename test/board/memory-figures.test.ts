@@ -26,21 +26,27 @@ t.test('mappings are classified by their shape', async (t) => {
     // not an arena: aligned, but its guard does not complete 64 MiB
     mapping(arena + 64 * MiB, MiB, 'rw-p', '', 100),
     mapping(arena + 65 * MiB, MiB, '---p', '', 0),
+    // a thread arena right after a second WASM reservation's trailing guard, then that guard's neighbour
+    mapping(0x7d0000000000, 2 * GiB, '---p', '', 0),
+    mapping(0x7d0000000000 + 2 * GiB, MiB, 'rw-p', '', 64),
+    mapping(0x7d0000000000 + 2 * GiB + MiB, 8 * GiB - MiB, '---p', '', 0),
+    mapping(0x7d0000000000 + 10 * GiB, 5 * MiB, 'rw-p', '', 3000),
+    mapping(0x7d0000000000 + 10 * GiB + 5 * MiB, 59 * MiB, '---p', '', 0),
     mapping(0x7f1000000000, 256 * 1024, 'rwxp', '', 200),
     mapping(0x7f2000000000, 256 * 1024, 'rw-p', '', 256),
     mapping(0x7ffe00000000, 132 * 1024, 'rw-p', '[stack]', 40),
   ].join('');
   const maps = parseSmaps(text);
-  t.equal(maps.length, 12);
+  t.equal(maps.length, 17);
   const b = breakDown(maps, '/opt/raftlight');
   t.equal(b.executableRssBytes, 2048 * 1024);
   t.equal(b.mallocMainArenaRssBytes, 6000 * 1024);
-  t.equal(b.wasmReservedBytes, 20 * MiB);
-  t.equal(b.wasmResidentBytes, 512 * 1024);
-  t.equal(b.mallocThreadArenas, 1);
-  t.equal(b.mallocThreadArenasRssBytes, 900 * 1024);
+  t.equal(b.wasmReservedBytes, 21 * MiB, 'both WASM memories, not the arena beside one');
+  t.equal(b.wasmResidentBytes, (512 + 64) * 1024);
+  t.equal(b.mallocThreadArenas, 2);
+  t.equal(b.mallocThreadArenasRssBytes, (900 + 3000) * 1024);
   t.equal(b.jitCodeRssBytes, 200 * 1024);
-  t.equal(b.pssBytes, (2048 + 6000 + 512 + 900 + 100 + 200 + 256 + 40) * 1024);
+  t.equal(b.pssBytes, (2048 + 6000 + 512 + 900 + 100 + 64 + 3000 + 200 + 256 + 40) * 1024);
 });
 
 t.test('page faults from a stat line whose command has spaces and parentheses', async (t) => {
