@@ -25,6 +25,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CgroupError } from './cgroup.ts';
+import { BOARD_ALLOCATOR_ENV } from '../board/allocator-env.ts';
 import { runBench, type BenchResult } from './run.ts';
 import { leastSquares } from './stats.ts';
 import { loadTarget } from './targets.ts';
@@ -63,7 +64,7 @@ try {
     command: image, args: [], imageLabel: `image ${image}`, netns: false, readaheadKiB: 128, imageTarget: target, out,
     ...(withoutLimits ? {} : { boardLimitMiB: hardLimitMiB }),
     compareEtcd: false, target: 'round-robin', keys: 256, idleLeadS: 5, extraBoardArgs: ['--snapshot-entries', String(SNAPSHOT_ENTRIES)],
-    quiet: !process.stderr.isTTY,
+    boardEnv: { ...BOARD_ALLOCATOR_ENV }, quiet: !process.stderr.isTTY,
   });
 } catch (err) {
   if (err instanceof CgroupError) {
