@@ -39,13 +39,19 @@ function loadTargets() {
   return onlyTarget ? targets.filter((t) => t.name === onlyTarget) : targets;
 }
 
-// The sql.js WASM is embedded: src/state/sql-wasm.ts is swapped for a module that imports the bytes.
+// The sql.js WASM travels in the executable as a SEA asset (pkg-sea.cjs), read in place with
+// sea.getRawAsset: its pages are the executable's (file-backed, reclaimable). Embedded in the
+// bundle instead, it would stay in every board's memory twice: as base64 text inside the
+// script source V8 keeps (0.9 MB) and decoded (0.65 MB), besides V8's own copy of the module.
+// src/cli/sql-wasm-loader.ts is swapped for a module that returns the asset.
+const SQL_WASM_ASSET = 'sql-wasm.wasm';
+const sqlWasmFile = join(root, 'node_modules', 'sql.js', 'dist', 'sql-wasm.wasm');
 const embedSqlWasm = {
   name: 'embed-sql-wasm',
   setup(b) {
     b.onResolve({ filter: /sql-wasm-loader\.ts$/ }, () => ({ path: 'sql-wasm-embedded', namespace: 'raftlight' }));
     b.onLoad({ filter: /^sql-wasm-embedded$/, namespace: 'raftlight' }, () => ({
-      contents: `import wasm from 'sql.js/dist/sql-wasm.wasm';\nexport async function loadSqlWasm() { return wasm; }\n`,
+      contents: `import { getRawAsset } from 'node:sea';\nexport async function loadSqlWasm() { return new Uint8Array(getRawAsset(${JSON.stringify(SQL_WASM_ASSET)})); }\n`,
       resolveDir: root,
       loader: 'js',
     }));
@@ -65,7 +71,6 @@ async function bundle() {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',
-    loader: { '.wasm': 'binary' },
     plugins: [embedSqlWasm],
     // Optional native speed-ups of ws/debug that the board does not need.
     alias: {
@@ -144,7 +149,7 @@ async function main() {
     const outDir = join(root, 'images', target.name);
     const image = join(outDir, 'raftlight');
     const manifestPath = join(outDir, 'manifest.json');
-    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, target })));
+    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, wasmHash: sha256(readFileSync(sqlWasmFile)), target })));
     if (!force && existsSync(image) && existsSync(manifestPath)) {
       const old = JSON.parse(readFileSync(manifestPath, 'utf8'));
       if (old.inputHash === inputHash && old.sha256 === sha256(readFileSync(image))) {
@@ -157,7 +162,8 @@ async function main() {
     mkdirSync(outDir, { recursive: true });
     rmSync(image, { force: true });
     log(`${target.name}: injecting bundle into ${base}`);
-    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(target.execArgv)], {
+    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(target.execArgv),
+      JSON.stringify({ [SQL_WASM_ASSET]: sqlWasmFile })], {
       cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, PKG_CACHE_PATH: join(homedir(), '.pkg-cache') },
     });

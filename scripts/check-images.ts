@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { freePort } from '../src/bench/launcher.ts';
+import { withAllocatorEnv } from '../src/board/allocator-env.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -51,7 +52,7 @@ function rssKiB(pid: number, field: 'VmRSS' | 'RssAnon'): number {
 
 function boot(cmd: string, args: string[], dataDir: string, http: number, mqtt: number): ChildProcess {
   const child = spawn(cmd, [...args, 'start', '--data-dir', dataDir, '--http-port', String(http), '--mqtt-port', String(mqtt),
-    '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'], env: withAllocatorEnv(process.env) });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 20_000) stderr += d.toString();
