@@ -41,6 +41,8 @@ export interface RaftlightRun {
 }
 
 export const CLUSTER = 'bench';
+/** How long seeding retries a write that met no leader or a reset connection. */
+const SEED_RETRY_MS = 60_000;
 
 function parseRevision(body: string): number | null {
   try {
@@ -86,9 +88,23 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     const keys = Array.from({ length: s.keys }, (_, k) => k);
     await pool(keys, 16, async (k) => {
       const body = JSON.stringify({ id: `bench-${k}`, ...(JSON.parse(areaBody(k)) as object) });
-      const r = await httpRequest(`${voterUrls[k % voterUrls.length]}/v1/areas`, 'POST', body, 30_000);
-      if (r.status === 201 || r.status === 200) seedRevision = Math.max(seedRevision, parseRevision(r.body) ?? 0);
-      else if (r.status !== 409) throw new Error(`seeding area bench-${k} failed: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      // A leader change while seeding (a slow board, a loaded machine) is retried, not fatal.
+      const deadline = Date.now() + SEED_RETRY_MS;
+      for (let attempt = 0; ; attempt++) {
+        let status = 0;
+        let text = '';
+        try {
+          const r = await httpRequest(`${voterUrls[(k + attempt) % voterUrls.length]}/v1/areas`, 'POST', body, 30_000);
+          [status, text] = [r.status, r.body];
+        } catch (err) {
+          text = (err as Error).message;
+        }
+        if (status === 201 || status === 200) seedRevision = Math.max(seedRevision, parseRevision(text) ?? 0);
+        if (status === 201 || status === 200 || status === 409) return;
+        const retriable = status === 0 || status === 503 || status === 504;
+        if (!retriable || Date.now() > deadline) throw new Error(`seeding area bench-${k} failed: ${status ? `HTTP ${status} ` : ''}${text.slice(0, 200)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
     });
     await Promise.all([...inst.boards.keys()].map((id) => inst.waitForApplied(id, seedRevision, 120_000)));
     s.log(`seeded ${s.keys} areas (revision ${seedRevision}) on all ${inst.boards.size} boards`);

@@ -60,6 +60,9 @@ export interface MemoryFigures extends ProcMemory {
   /** Memory V8 has committed for its heap (used plus free space in its pages). */
   v8HeapCommittedBytes: number;
   v8HeapLimitBytes: number;
+  /** What V8 itself holds from malloc now and at most (compiler zones and other bookkeeping), part of the arenas. */
+  v8MallocBytes: number;
+  v8PeakMallocBytes: number;
   /** ArrayBuffer and Buffer contents (allocated with malloc, outside V8's heap). */
   arrayBufferBytes: number;
 }
@@ -70,6 +73,7 @@ export interface MemoryFigures extends ProcMemory {
  * PROT_NONE regions this large next to read-write memory.
  */
 const WASM_GUARD_MIN_BYTES = 1024 ** 3;
+const WASM_PAGE_BYTES = 64 * 1024;
 /** glibc's HEAP_MAX_SIZE on 64-bit: every thread arena is one such aligned reservation. */
 const THREAD_ARENA_BYTES = 64 * 1024 ** 2;
 
@@ -147,15 +151,16 @@ export function breakDown(maps: readonly Mapping[], executable: string | null): 
       out.mallocThreadArenasRssBytes += m.rssBytes;
     }
   }
-  // WASM memory: read-write, not executable, right next to one of the reservation's large PROT_NONE guards.
-  const isGuard = (g: Mapping | undefined): boolean =>
-    g !== undefined && anonymous(g) && g.perms.startsWith('---') && !arenaParts.has(g) && g.end - g.start >= WASM_GUARD_MIN_BYTES;
-  for (let k = 0; k < maps.length; k++) {
+  // WASM memory: read-write, not executable, whole 64 KiB WASM pages, between the reservation's
+  // leading guard (>= 1 GiB of PROT_NONE ending where it starts) and its trailing guard. Large
+  // malloc chunks get mappings of their own that may sit next to a guard, but not between two.
+  const isNone = (g: Mapping | undefined): boolean => g !== undefined && anonymous(g) && g.perms.startsWith('---') && !arenaParts.has(g);
+  for (let k = 1; k + 1 < maps.length; k++) {
     const m = maps[k]!;
-    if (!anonymous(m) || arenaParts.has(m) || !m.perms.startsWith('rw') || m.perms[2] === 'x') continue;
-    const before = maps[k - 1];
-    const after = maps[k + 1];
-    if ((isGuard(before) && before!.end === m.start) || (isGuard(after) && after!.start === m.end)) {
+    if (!anonymous(m) || arenaParts.has(m) || !m.perms.startsWith('rw') || m.perms[2] === 'x' || (m.end - m.start) % WASM_PAGE_BYTES !== 0) continue;
+    const before = maps[k - 1]!;
+    const after = maps[k + 1]!;
+    if (isNone(before) && before.end === m.start && before.end - before.start >= WASM_GUARD_MIN_BYTES && isNone(after) && after.start === m.end) {
       out.wasmReservedBytes += m.end - m.start;
       out.wasmResidentBytes += m.rssBytes;
     }
@@ -253,6 +258,8 @@ export function memoryFigures(now: number = Date.now()): MemoryFigures {
     v8HeapUsedBytes: heap.used_heap_size,
     v8HeapCommittedBytes: heap.total_physical_size,
     v8HeapLimitBytes: heap.heap_size_limit,
+    v8MallocBytes: heap.malloced_memory,
+    v8PeakMallocBytes: heap.peak_malloced_memory,
     arrayBufferBytes: process.memoryUsage().arrayBuffers,
   };
 }

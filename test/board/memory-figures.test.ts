@@ -32,21 +32,26 @@ t.test('mappings are classified by their shape', async (t) => {
     mapping(0x7d0000000000 + 2 * GiB + MiB, 8 * GiB - MiB, '---p', '', 0),
     mapping(0x7d0000000000 + 10 * GiB, 5 * MiB, 'rw-p', '', 3000),
     mapping(0x7d0000000000 + 10 * GiB + 5 * MiB, 59 * MiB, '---p', '', 0),
+    // a large malloc chunk mapped right below a reservation's leading guard: not WASM memory
+    mapping(0x7c0000000000 - 300 * 1024, 300 * 1024, 'rw-p', '', 300),
+    mapping(0x7c0000000000, 2 * GiB, '---p', '', 0),
+    mapping(0x7c0000000000 + 2 * GiB, 64 * 1024, 'rw-p', '', 16),
+    mapping(0x7c0000000000 + 2 * GiB + 64 * 1024, 8 * GiB - 64 * 1024, '---p', '', 0),
     mapping(0x7f1000000000, 256 * 1024, 'rwxp', '', 200),
     mapping(0x7f2000000000, 256 * 1024, 'rw-p', '', 256),
     mapping(0x7ffe00000000, 132 * 1024, 'rw-p', '[stack]', 40),
   ].join('');
   const maps = parseSmaps(text);
-  t.equal(maps.length, 17);
+  t.equal(maps.length, 21);
   const b = breakDown(maps, '/opt/raftlight');
   t.equal(b.executableRssBytes, 2048 * 1024);
   t.equal(b.mallocMainArenaRssBytes, 6000 * 1024);
-  t.equal(b.wasmReservedBytes, 21 * MiB, 'both WASM memories, not the arena beside one');
-  t.equal(b.wasmResidentBytes, (512 + 64) * 1024);
+  t.equal(b.wasmReservedBytes, 21 * MiB + 64 * 1024, 'the three WASM memories, not the arena or the malloc chunk beside them');
+  t.equal(b.wasmResidentBytes, (512 + 64 + 16) * 1024);
   t.equal(b.mallocThreadArenas, 2);
   t.equal(b.mallocThreadArenasRssBytes, (900 + 3000) * 1024);
   t.equal(b.jitCodeRssBytes, 200 * 1024);
-  t.equal(b.pssBytes, (2048 + 6000 + 512 + 900 + 100 + 64 + 3000 + 200 + 256 + 40) * 1024);
+  t.equal(b.pssBytes, (2048 + 6000 + 512 + 900 + 100 + 64 + 3000 + 300 + 16 + 200 + 256 + 40) * 1024);
 });
 
 t.test('page faults from a stat line whose command has spaces and parentheses', async (t) => {
