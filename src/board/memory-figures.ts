@@ -86,8 +86,19 @@ interface Mapping {
   pssBytes: number;
 }
 
-/** The mappings of an smaps text with their Rss. Addresses fit a double exactly (47-bit user space). */
+/**
+ * The mappings of an smaps text with their Rss and Pss, in address order.
+ * Addresses fit a double exactly (47-bit user space). The kernel writes
+ * smaps in pieces: a mapping that changes between two reads (the heap
+ * growing) can come out twice, so a mapping seen again replaces the first.
+ */
 export function parseSmaps(text: string): Mapping[] {
+  const byStart = new Map<number, Mapping>();
+  for (const m of parseSmapsEntries(text)) byStart.set(m.start, m);
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
+}
+
+function parseSmapsEntries(text: string): Mapping[] {
   const maps: Mapping[] = [];
   let current: Mapping | null = null;
   for (const line of text.split('\n')) {

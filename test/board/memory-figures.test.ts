@@ -54,6 +54,14 @@ t.test('mappings are classified by their shape', async (t) => {
   t.equal(b.pssBytes, (2048 + 6000 + 512 + 900 + 100 + 64 + 3000 + 300 + 16 + 200 + 256 + 40) * 1024);
 });
 
+t.test('a mapping the kernel wrote twice (it changed during the read) counts once', async (t) => {
+  const heap = (kb: number): string => mapping(0x2000000, 8 * MiB, 'rw-p', '[heap]', kb);
+  const text = mapping(0x400000, MiB, 'r-xp', '/opt/raftlight', 100) + heap(6000) + heap(6100) + mapping(0x7f2000000000, MiB, 'rw-p', '', 10);
+  const maps = parseSmaps(text);
+  t.same(maps.map((m) => m.start), [0x400000, 0x2000000, 0x7f2000000000]);
+  t.equal(breakDown(maps, null).mallocMainArenaRssBytes, 6100 * 1024);
+});
+
 t.test('page faults from a stat line whose command has spaces and parentheses', async (t) => {
   const stat = '123 (a (b) c) S 1 123 123 0 -1 4194560 5000 0 7 0 10 20 0 0 20 0 8 0 100 0 0';
   t.same(parseStatFaults(stat), { minor: 5000, major: 7 });
