@@ -29,7 +29,7 @@
 // Every figure is in bytes (or a count) and null where it cannot be read
 // (not Linux; qemu-user reports no RSS).
 import { readFileSync, readlinkSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 
 export interface ProcMemory {
   rssBytes: number | null;
@@ -63,6 +63,8 @@ export interface MemoryFigures extends ProcMemory {
   /** What V8 itself holds from malloc now and at most (compiler zones and other bookkeeping), part of the arenas. */
   v8MallocBytes: number;
   v8PeakMallocBytes: number;
+  /** Committed memory per V8 heap space (new_space, old_space, code_space, large_object_space, ...), spaces with none left out. */
+  v8SpacesCommittedBytes: Record<string, number>;
   /** ArrayBuffer and Buffer contents (allocated with malloc, outside V8's heap). */
   arrayBufferBytes: number;
 }
@@ -271,6 +273,7 @@ export function memoryFigures(now: number = Date.now()): MemoryFigures {
     v8HeapLimitBytes: heap.heap_size_limit,
     v8MallocBytes: heap.malloced_memory,
     v8PeakMallocBytes: heap.peak_malloced_memory,
+    v8SpacesCommittedBytes: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.physical_space_size > 0).map((x) => [x.space_name, x.physical_space_size])),
     arrayBufferBytes: process.memoryUsage().arrayBuffers,
   };
 }

@@ -84,5 +84,6 @@ t.test('this process: sql.js memory is found and its resident part is within wha
   const f = memoryFigures();
   t.ok(f.v8HeapUsedBytes > 0 && f.v8HeapUsedBytes <= f.v8HeapCommittedBytes && f.v8HeapCommittedBytes <= f.v8HeapLimitBytes);
   t.ok(f.arrayBufferBytes >= 0);
+  t.ok(f.v8SpacesCommittedBytes['old_space']! > 0 && f.v8SpacesCommittedBytes['new_space']! > 0, 'committed per heap space');
   t.equal(memoryFigures(Date.now()).wasmReservedBytes, f.wasmReservedBytes, 'the smaps part is cached');
 });
