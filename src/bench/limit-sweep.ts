@@ -110,10 +110,14 @@ export async function runLimitSweep(base: BenchOptions, limits: readonly (number
     { limitMiB: r.limitMiB, series: 'p50', ms: Math.max(0.1, r.p50Ms) },
     { limitMiB: r.limitMiB, series: 'p99', ms: Math.max(0.1, r.p99Ms) },
   ]);
-  const faults: Row[] = limited.map((r) => ({ limitMiB: r.limitMiB, series: 'all boards', faults: r.majorFaults }));
+  // Log scale (from 0 to hundreds of thousands): a run without faults is drawn at 1.
+  const faults: Row[] = limited.flatMap((r) => [
+    { limitMiB: r.limitMiB, series: 'all boards', faults: Math.max(1, r.majorFaults) },
+    { limitMiB: r.limitMiB, series: 'worst board', faults: Math.max(1, r.worstBoardMajorFaults) },
+  ]);
   const plots: [string, Record<string, unknown>][] = [
     ['sweep-latency.svg', sweepSpec(latency, 'ms', 'write latency (ms, log scale)', `write latency against the hard limit per board${unlimited ? ` (dashed: p99 without a limit, ${unlimited.p99Ms.toFixed(0)} ms)` : ''}`, true, unlimited?.p99Ms)],
-    ['sweep-faults.svg', sweepSpec(faults, 'faults', 'major page faults during the run', 'major page faults against the hard limit per board', false)],
+    ['sweep-faults.svg', sweepSpec(faults, 'faults', 'major page faults during the run (log scale)', 'major page faults against the hard limit per board', true)],
   ];
   for (const [name, spec] of plots) {
     try {

@@ -32,6 +32,7 @@ import type { Client } from 'aedes';
 import { DataDirError } from './data-dir.ts';
 import { joinCluster } from './join.ts';
 import { memoryFigures } from './memory-figures.ts';
+import { releaseBytes } from './release-bytes.ts';
 
 /** How long an API call waits for its write or read to be confirmed. */
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -104,6 +105,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
       log.info('bootstrapped a new cluster', { voters: confState.voters });
     }
     const state = snapshot ? await restoreState(snapshot, wasm) : await StateMachine.create(wasm ? { wasmBinary: wasm } : {});
+    // The state machine copied the image; the data directory keeps it (a board lives long: free it now).
+    if (snapshot) releaseBytes(snapshot.data);
     cleanup.push(() => state.close());
 
     const node = new RaftNode({
