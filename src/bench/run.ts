@@ -15,7 +15,7 @@ import { startRaftlight } from './raftlight-sut.ts';
 import { makeRunRoot, removeStaleRoots } from './stale-roots.ts';
 import { compare, comparisonTable, figureRows, markdownTable, table, type Comparison } from './report.ts';
 import { summarize, type RunFigures } from './summary.ts';
-import type { Workload } from './workload.ts';
+import type { Workload, Writer } from './workload.ts';
 import { closeHttpClient } from './http-client.ts';
 import type { Installation } from './launcher.ts';
 
@@ -50,6 +50,13 @@ export interface BenchOptions {
   cpuProf?: boolean;
   /** Seconds of the workload at which to take a heap snapshot of every board (<out>/heap/<board>-<t>s.heapsnapshot). */
   heapSnapshotsS?: number[];
+  /**
+   * Writes sent as fast as 64 writers go after seeding and before the run is
+   * measured: fills the boards' bounded structures (the request-id and change
+   * windows of 10,000 each) so that a short run measures a board in its
+   * steady state.
+   */
+  warmupWrites?: number;
   /** Where the tables go (default stdout). */
   print?: (text: string) => void;
 }
@@ -141,6 +148,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       ...(copies ? { commandOf: copies.pathOf } : {}),
       ...(limits ? { cgroupUsageBytes: limits.usageBytes } : {}),
     });
+    if (o.warmupWrites) {
+      const failed = await warmUp(rl.sut.writer, o.warmupWrites);
+      log(`warm-up: ${o.warmupWrites} writes (${failed} failed)`);
+    }
     // Ctrl-C or SIGTERM: no board, namespace or temp directory is left behind.
     const onSignal = (signal: NodeJS.Signals): void => {
       for (const b of rl.inst.boards.values()) b.process?.kill('SIGKILL');
@@ -232,6 +243,21 @@ function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
     md += '\n' + markdownTable(['metric', 'raftlight', 'etcd', 'raftlight / etcd', 'goal'], r.comparison.map((c) => [c.metric, String(c.raftlight), String(c.etcd), c.ratio.toFixed(2), c.goal ?? '']));
   }
   return md;
+}
+
+/** The warm-up writes (see BenchOptions.warmupWrites), 64 at a time; returns how many failed. */
+async function warmUp(writer: Writer, writes: number): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  // Sequence numbers far from the run's, so the warm-up's request bodies differ from its writes.
+  const base = 1_000_000_000;
+  await Promise.all(Array.from({ length: Math.min(64, writes) }, async () => {
+    while (next < writes) {
+      const r = await writer(base + next++);
+      if (!r.ok) failed++;
+    }
+  }));
+  return failed;
 }
 
 export function describeLimits(l: LimitsReport): string {

@@ -15,6 +15,7 @@ import { StateMachine } from '../state/index.ts';
 import type { ApplyResult } from '../state/results.ts';
 import type { Logger } from './log.ts';
 import type { ProposalWaiters, ReadWaiters } from './waiters.ts';
+import { releaseBytes } from './release-bytes.ts';
 
 export interface LoopHooks {
   /** After each applied command (publish state and events). */
@@ -157,9 +158,15 @@ export class RaftLoop {
     if (!this.d.storage.snapshotDue(applied)) return;
     const started = process.hrtime.bigint();
     const image = this.state.export();
-    const meta = await this.d.storage.takeSnapshot(applied, this.confState, image);
+    const size = image.byteLength;
+    let meta;
+    try {
+      meta = await this.d.storage.takeSnapshot(applied, this.confState, image);
+    } finally {
+      releaseBytes(image); // written: free the copy now, not at the next full collection
+    }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    this.d.log.info('snapshot taken, log compacted', { index: meta.index, bytes: image.byteLength, ms: Math.round(ms) });
+    this.d.log.info('snapshot taken, log compacted', { index: meta.index, bytes: size, ms: Math.round(ms) });
   }
 
   stop(): void {

@@ -41,6 +41,7 @@ export const benchOptions: readonly OptionSpec[] = [
   { key: 'cpuProf', flag: 'cpu-prof', kind: 'bool', default: false, help: 'V8 CPU profile of every board into <out>/profiles/<board>-<start>.cpuprofile (summarize: npx tsx src/bench/cpu-profile.ts FILE)' },
   { key: 'boardEnv', flag: 'board-env', kind: 'string', default: undefined, help: `environment of every board, given with = : --board-env="MALLOC_ARENA_MAX=2" ("none": nothing added; default: the allocator settings a board's service sets, ${Object.entries(BOARD_ALLOCATOR_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` },
   { key: 'heapSnapshots', flag: 'heap-snapshots', kind: 'list', default: [], help: 'heap snapshot of every board at these seconds of the workload, into <out>/heap (compare: npx tsx src/bench/heap-diff.ts A B)' },
+  { key: 'warmupWrites', flag: 'warmup-writes', kind: 'int', default: undefined, help: 'writes sent as fast as possible before the measured run (fills the request-id and change windows: 10,000 each)' },
   { key: 'quiet', flag: 'quiet', kind: 'bool', default: false, help: 'no progress output' },
 ];
 
@@ -140,7 +141,7 @@ export function benchOptionsFrom(argv: readonly string[], now = new Date(), env:
     extraBoardArgs: typeof o.boardArgs === 'string' ? o.boardArgs.trim().split(/\s+/) : [],
     quiet: o.quiet as boolean,
     cpuProf: o.cpuProf as boolean,
-    heapSnapshotsS, boardEnv,
+    heapSnapshotsS, boardEnv, ...(o.warmupWrites !== undefined ? { warmupWrites: o.warmupWrites as number } : {}),
   };
 }
 

@@ -12,6 +12,8 @@ t.test('defaults and workloads', async (t) => {
   t.match(benchOptionsFrom([], new Date(0)).out, /bench-results\/1970-01-01T00-00-00-000Z$/);
   t.same(benchOptionsFrom(['--faults', 'kill-leader,externals-offline']).faults, ['kill-leader', 'externals-offline']);
   t.same(benchOptionsFrom(['--board-args=--tick-ms 200  --heartbeat-ticks 2']).extraBoardArgs, ['--tick-ms', '200', '--heartbeat-ticks', '2']);
+  t.equal(benchOptionsFrom([]).warmupWrites, undefined, 'no warm-up by default');
+  t.equal(benchOptionsFrom(['--warmup-writes', '12000']).warmupWrites, 12000);
 });
 
 t.test('mistakes are clear ConfigErrors', async (t) => {
@@ -29,6 +31,7 @@ t.test('mistakes are clear ConfigErrors', async (t) => {
     [['--limit-sweep', '64,huge'], /neither "none" nor a limit/],
     [['--board-limit-mib', '4'], /at least 8/],
     [['--board-env=MALLOC_ARENA_MAX'], /not NAME=value/],
+    [['--warmup-writes', '0'], /warmup-writes .* must be an integer from 1/],
   ];
   for (const [argv, msg] of bad) t.throws(() => benchOptionsFrom(argv), { name: 'ConfigError', message: msg }, argv.join(' '));
 });
