@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Builds one firmware image per file in targets/, fully offline:
-//  1. esbuild bundles src/cli/main.ts into one CommonJS file, the sql.js WASM embedded;
+//  1. esbuild bundles src/cli/main.ts into one CommonJS file, the installer's page
+//     (scripts/build-page.mjs) embedded; the sql.js WASM goes in as a SEA asset (step 3);
 //  2. the Node base binaries come from the npm registry (node-linux-<arch>@<exact version>),
 //     are stripped, and are placed where pkg's SEA mode finds them without downloading;
 //  3. @yao-pkg/pkg (SEA mode, run under the x64 Node of the same version) injects the bundle
-//     with the target's V8 flags (execArgv);
+//     and the WASM asset with the target's V8 flags and the image's own security flags (execArgv); the image
+//     ignores NODE_OPTIONS (execArgvExtension "cli": node flags only as --node-options=... on
+//     the command line, a development switch);
 //  4. images/<target>/manifest.json records size, sha256, Node version, commit and build time.
 // Rebuilding without changes reuses every cached step (.cache/ and ~/.pkg-cache/sea/).
 // Usage: node build.mjs [--target linux-x64] [--force]
@@ -15,6 +18,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFi
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { buildPage } from './scripts/build-page.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const cacheDir = join(root, '.cache');
@@ -58,7 +63,31 @@ const embedSqlWasm = {
   },
 };
 
-async function bundle() {
+// The installer's page is embedded: src/page/assets-loader.ts is swapped for a module holding the built strings.
+function embedPage(assets) {
+  return {
+    name: 'embed-page',
+    setup(b) {
+      b.onResolve({ filter: /page[\\/]assets-loader\.ts$/ }, () => ({ path: 'page-embedded', namespace: 'raftlight' }));
+      b.onLoad({ filter: /^page-embedded$/, namespace: 'raftlight' }, () => ({
+        contents: `const assets = ${JSON.stringify(assets)};\nexport async function loadPageAssets() { return assets; }\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** Sizes of the page's assets as served (raw and gzip), for the manifest and the image check. */
+function pageSizes(assets) {
+  const sizes = { bytes: 0, gzipBytes: 0 };
+  for (const text of [assets.html, assets.js, assets.css]) {
+    sizes.bytes += Buffer.byteLength(text);
+    sizes.gzipBytes += gzipSync(text, { level: 9 }).byteLength;
+  }
+  return sizes;
+}
+
+async function bundle(page) {
   const outfile = join(cacheDir, 'bundle', 'raftlight.cjs');
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
@@ -71,14 +100,15 @@ async function bundle() {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',
-    plugins: [embedSqlWasm],
+    plugins: [embedSqlWasm, embedPage(page)],
     // Optional native speed-ups of ws/debug that the board does not need.
     alias: {
       bufferutil: join(root, 'scripts/empty-module.cjs'),
       'utf-8-validate': join(root, 'scripts/empty-module.cjs'),
       'supports-color': join(root, 'scripts/empty-module.cjs'),
     },
-    define: { 'process.env.RAFTLIGHT_BUNDLED': '"1"' },
+    // The simulation's planted bugs (src/board/planted-bugs.ts) fold to false and their code is dropped.
+    define: { 'process.env.RAFTLIGHT_BUNDLED': '"1"', 'globalThis.raftlightPlantedBugs': 'undefined' },
     logLevel: 'warning',
   });
   const bytes = readFileSync(outfile);
@@ -129,6 +159,14 @@ function preparePkgCache(target, bin) {
   return dest;
 }
 
+/**
+ * Flags every image carries whatever its target: SIGUSR1 must not open the inspector, and
+ * OpenSSL must not load a configuration (and the providers it names) from OPENSSL_CONF.
+ */
+const securityExecArgv = ['--disable-sigusr1', '--openssl-config=/dev/null'];
+/** NODE_OPTIONS is ignored; --node-options=... as the first argument is the development switch. */
+const execArgvExtension = 'cli';
+
 function gitCommit() {
   try {
     const commit = run('git', ['rev-parse', 'HEAD'], { cwd: root }).toString().trim();
@@ -142,14 +180,18 @@ function gitCommit() {
 async function main() {
   const targets = loadTargets();
   if (targets.length === 0) throw new Error(`no target named ${onlyTarget} in targets/`);
-  const { outfile, hash: bundleHash } = await bundle();
+  const page = await buildPage();
+  const pageSize = pageSizes(page);
+  log(`installer's page: ${pageSize.bytes} bytes, ${pageSize.gzipBytes} gzip`);
+  const { outfile, hash: bundleHash } = await bundle(page);
   const hostTarget = targets.find((t) => t.arch === 'x64') ?? JSON.parse(readFileSync(join(root, 'targets/linux-x64.json'), 'utf8'));
   const generatorNode = baseBinary(hostTarget);
   for (const target of targets) {
     const outDir = join(root, 'images', target.name);
     const image = join(outDir, 'raftlight');
     const manifestPath = join(outDir, 'manifest.json');
-    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, wasmHash: sha256(readFileSync(sqlWasmFile)), target })));
+    const execArgv = [...target.execArgv, ...securityExecArgv];
+    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, wasmHash: sha256(readFileSync(sqlWasmFile)), target, execArgv, execArgvExtension })));
     if (!force && existsSync(image) && existsSync(manifestPath)) {
       const old = JSON.parse(readFileSync(manifestPath, 'utf8'));
       if (old.inputHash === inputHash && old.sha256 === sha256(readFileSync(image))) {
@@ -162,7 +204,7 @@ async function main() {
     mkdirSync(outDir, { recursive: true });
     rmSync(image, { force: true });
     log(`${target.name}: injecting bundle into ${base}`);
-    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(target.execArgv),
+    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(execArgv), execArgvExtension,
       JSON.stringify({ [SQL_WASM_ASSET]: sqlWasmFile })], {
       cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, PKG_CACHE_PATH: join(homedir(), '.pkg-cache') },
@@ -174,7 +216,9 @@ async function main() {
       sizeBytes: bytes.length,
       sha256: sha256(bytes),
       node: target.node,
-      execArgv: target.execArgv,
+      execArgv,
+      execArgvExtension,
+      page: pageSize,
       commit: gitCommit(),
       builtAt: new Date().toISOString(),
       inputHash,

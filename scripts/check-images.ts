@@ -1,20 +1,24 @@
 // Budget check of the built images (part of `npm test`):
 //  - each image's size is within its target's budget;
 //  - the x64 image boots, answers /health, carries MQTT between two real
-//    mosquitto clients, and its idle anonymous RSS stays within budget;
+//    mosquitto clients, serves the installer's page within its size budget,
+//    and its idle anonymous RSS stays within budget;
+//  - the x64 image obeys only its own flags: NODE_OPTIONS (--require) runs no
+//    foreign code, OPENSSL_CONF loads nothing, SIGUSR1 opens no inspector;
 //  - the arm64 image boots under qemu-aarch64 and answers /health.
 // A failure names the budget, the measured value and the target file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../src/bench/launcher.ts';
 import { withAllocatorEnv } from '../src/board/allocator-env.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 interface Target {
   name: string;
   arch: string;
-  budgets: { imageMiB: number; idleAnonRssMiB: number };
+  budgets: { imageMiB: number; idleAnonRssMiB: number; pageKiB: number; pageGzipKiB: number };
 }
 
 const MiB = 1024 * 1024;
@@ -96,6 +100,25 @@ async function mqttRoundTrip(port: number): Promise<void> {
   if (code !== 0 || out.trim() !== 'hello-board') throw new Error(`MQTT round trip through the broker failed (mosquitto_sub exit ${code}, got ${JSON.stringify(out)})`);
 }
 
+/** The installer's page as the running image serves it: every asset, raw and gzip-compressed. */
+async function checkPage(target: Target, http: number): Promise<void> {
+  let raw = 0;
+  let gzip = 0;
+  for (const path of ['/', '/page.js', '/page.css']) {
+    const res = await fetch(`http://127.0.0.1:${http}${path}`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+    if (!csp.includes("default-src 'none'")) throw new Error(`GET ${path} has no content security policy`);
+    const body = Buffer.from(await res.arrayBuffer());
+    raw += body.byteLength;
+    gzip += gzipSync(body, { level: 9 }).byteLength;
+  }
+  const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+  lines.push(`${target.name}: installer's page ${kib(raw)} (budget ${target.budgets.pageKiB} KiB), ${kib(gzip)} gzip (budget ${target.budgets.pageGzipKiB} KiB)`);
+  if (raw / 1024 > target.budgets.pageKiB) budgetFailure(target.name, 'pageKiB', kib(raw), `${target.budgets.pageKiB} KiB`);
+  if (gzip / 1024 > target.budgets.pageGzipKiB) budgetFailure(target.name, 'pageGzipKiB', kib(gzip), `${target.budgets.pageGzipKiB} KiB`);
+}
+
 async function checkX64(target: Target, image: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'raftlight-check-'));
   const [http, mqtt] = [await freePort(), await freePort()];
@@ -104,6 +127,7 @@ async function checkX64(target: Target, image: string): Promise<void> {
     const health = await waitForHealth(http, child, 30_000);
     if (health.status !== 'ok') throw new Error(`/health answered ${JSON.stringify(health)}`);
     await mqttRoundTrip(mqtt);
+    await checkPage(target, http);
     // Idle: let start-up garbage settle, then take the highest of a few samples.
     await sleep(5_000);
     let rss = 0;
@@ -122,6 +146,57 @@ async function checkX64(target: Target, image: string): Promise<void> {
     if (code !== 0) throw new Error(`board did not stop cleanly on SIGTERM (exit ${code})`);
   } finally {
     await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Listening TCP ports of a process (from /proc/net/tcp*, state 0A = LISTEN). */
+function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // the descriptor closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9] ?? '')) ports.push(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
+
+/** The image ignores node's environment hooks and SIGUSR1. */
+async function checkImageFlags(target: Target, image: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'raftlight-check-'));
+  try {
+    const marker = join(dir, 'foreign-code-ran');
+    writeFileSync(join(dir, 'evil.cjs'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'yes')`);
+    writeFileSync(join(dir, 'bad.cnf'), 'openssl_conf = x\n[x]\nthis line is not valid\n');
+    const env = { ...process.env, NODE_OPTIONS: `--require ${join(dir, 'evil.cjs')} --title=hijacked`, OPENSSL_CONF: join(dir, 'bad.cnf') };
+    const version = spawnSync(image, ['--version'], { env, encoding: 'utf8' });
+    if (version.status !== 0 || !/^raftlight /.test(version.stdout)) throw new Error(`with NODE_OPTIONS and OPENSSL_CONF set the image did not run: ${version.stderr}`);
+    if (existsSync(marker)) throw new Error('NODE_OPTIONS=--require ran foreign code inside the image');
+    const [http, mqtt] = [await freePort(), await freePort()];
+    const child = boot(image, [], join(dir, 'data'), http, mqtt);
+    try {
+      await waitForHealth(http, child, 30_000);
+      child.kill('SIGUSR1');
+      await sleep(1_000);
+      if (child.exitCode !== null) throw new Error(`SIGUSR1 ended the board (exit ${child.exitCode})`);
+      const ports = listeningPorts(child.pid!);
+      const unexpected = ports.filter((p) => p !== http && p !== mqtt);
+      if (unexpected.length > 0) throw new Error(`after SIGUSR1 the board listens on ${unexpected.join(', ')} (an inspector?)`);
+      lines.push(`${target.name}: ignores NODE_OPTIONS (--require ran nothing) and OPENSSL_CONF; SIGUSR1 opens no port (listening: ${ports.sort().join(', ')})`);
+    } finally {
+      await stop(child);
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -155,8 +230,14 @@ async function main(): Promise<void> {
     const mib = manifest.sizeBytes / MiB;
     lines.push(`${target.name}: image ${mib.toFixed(1)} MiB, budget ${target.budgets.imageMiB} MiB`);
     if (mib > target.budgets.imageMiB) budgetFailure(target.name, 'imageMiB', `${mib.toFixed(1)} MiB`, `${target.budgets.imageMiB} MiB`);
+    // The simulation's planted bugs are compiled out (src/board/planted-bugs.ts): no trace in the image.
+    if (readFileSync(image).includes('raftlightPlantedBugs')) failures.push(`${target.name}: the image carries the simulation's planted bugs (the build's define did not fold them away)`);
+    else lines.push(`${target.name}: no planted-bug code in the image`);
     try {
-      if (target.arch === 'x64') await checkX64(target, image);
+      if (target.arch === 'x64') {
+        await checkX64(target, image);
+        await checkImageFlags(target, image);
+      }
       else if (target.arch === 'arm64') await checkArm64(target, image);
     } catch (err) {
       failures.push(`${target.name}: ${(err as Error).message}`);

@@ -19,11 +19,15 @@ const applyStatus: Record<string, number> = {
   INVALID: 400,
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
+  MEMBER_EXISTS: 409,
   REVISION_MISMATCH: 412,
   REFERENCE_MISSING: 422,
   REFERENCE_INVALID: 422,
   STILL_REFERENCED: 409,
   CONSTRAINT: 409,
+  REQUEST_ID_REUSED: 409,
+  JOIN_REFUSED: 403,
+  LIMIT_REACHED: 429,
 };
 
 export function statusOfCode(code: string): number {

@@ -1,8 +1,14 @@
 // The REST listener (node:http, or node:https when a certificate is configured).
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// One TCP listener accepts every connection, applies the connection caps
+// (http-limits.ts), and hands the socket to the HTTP or HTTPS server; a client
+// that speaks plain HTTP to the HTTPS port gets a readable 400.
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { ListenError } from '../transport/listen-error.ts';
+import { answerAndClose, plainHttpOnTlsPort, sniffTls } from '../transport/tls-sniff.ts';
+import { HttpConnectionLimiter, defaultHttpCaps, type HttpCaps } from './http-limits.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -10,6 +16,9 @@ export interface HttpListenOptions {
   host: string;
   port: number;
   tls?: { cert: Buffer | string; key: Buffer | string } | undefined;
+  caps?: Partial<HttpCaps>;
+  /** TLS handshakes that failed (peer address and reason). */
+  onTlsError?: (remote: string, reason: string) => void;
 }
 
 export interface RunningHttp {
@@ -32,7 +41,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export async function listenHttp(options: HttpListenOptions, handler: Handler): Promise<RunningHttp> {
+  const caps = { ...defaultHttpCaps, ...options.caps };
+  const limiter = new HttpConnectionLimiter(caps);
+  /** The TCP socket under a request (an HTTPS request's TLSSocket keeps it as _parent). */
+  const rawOf = (s: Socket): Socket => (s as TLSSocket & { _parent?: Socket })._parent ?? s;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const done = limiter.begin(rawOf(req.socket), req);
+    res.once('close', done);
     Promise.resolve()
       .then(() => handler(req, res))
       .catch((err: unknown) => {
@@ -40,18 +55,28 @@ export async function listenHttp(options: HttpListenOptions, handler: Handler): 
         else res.destroy();
       });
   };
-  const server: Server = options.tls
-    ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) as unknown as Server)
-    : createHttpServer(onRequest);
-  // Caps: idle keep-alive sockets close after 5 s, header size is node's default 16 KiB.
-  server.keepAliveTimeout = 5_000;
-  server.requestTimeout = 30_000;
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    s.setNoDelay(true);
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
+  // Header and request timeouts are the limiter's (this server never listens, so node does not sweep them).
+  const serverOptions = { keepAliveTimeout: caps.keepAliveTimeoutMs };
+  const http: HttpServer = options.tls
+    ? (createHttpsServer({ cert: options.tls.cert, key: options.tls.key, ...serverOptions, handshakeTimeout: caps.headersTimeoutMs }, onRequest) as unknown as HttpServer)
+    : createHttpServer(serverOptions, onRequest);
+  http.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+    const raw = rawOf(socket);
+    options.onTlsError?.(`${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`, error.message);
   });
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket: Socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => { /* close follows */ });
+    limiter.admit(socket);
+    if (socket.destroyed) return;
+    if (!options.tls) return void http.emit('connection', socket);
+    sniffTls(socket, caps.headersTimeoutMs, (raw) => http.emit('connection', raw), (raw) => answerAndClose(raw, plainHttpOnTlsPort()));
+  });
+  // A last resort against file-descriptor exhaustion; the limiter keeps far fewer.
+  server.maxConnections = caps.total * 4;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new HttpListenError(options.host, options.port, err)));
     server.listen(options.port, options.host, () => resolve());
@@ -64,6 +89,7 @@ export async function listenHttp(options: HttpListenOptions, handler: Handler): 
     async close() {
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const s of sockets) s.destroy();
+      http.closeAllConnections();
       await closed;
     },
   };

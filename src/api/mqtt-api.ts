@@ -5,7 +5,8 @@
 //   cmd/delete  {"kind","id","ifRevision"?,"requestId"?} cmd/batch  {"commands":[...],"requestId"?}
 //   cmd/get     {"kind","id","consistency"?}             cmd/list   {"kind", filters..., "consistency"?}
 //   cmd/changes {"since","limit"?}                        cmd/status, cmd/peers  {}
-// Writes need the write token as the MQTT password when one is configured.
+// Writes need the write token as the MQTT password; reads need a connection (the
+// broker lets clients in only with read access, see src/api/access.ts).
 import type { RequestContext, RequestOptions } from '../transport/broker.ts';
 import { isPlainObject } from '../model/field-reader.ts';
 import type { ObjectCommand } from '../model/index.ts';
@@ -17,10 +18,9 @@ import type { BoardServices } from './services.ts';
 
 export interface MqttApiOptions {
   cluster: string;
-  writeToken: string | undefined;
   services: () => BoardServices;
-  /** Whether the requesting client logged in with the write token. */
-  isWriter?: (context: RequestContext) => boolean;
+  /** Whether the requesting client may write (logged in with the write token, or writes are open). */
+  isWriter: (context: RequestContext) => boolean;
 }
 
 const writeOps = new Set(['create', 'update', 'delete', 'batch']);
@@ -41,17 +41,16 @@ export function createMqttApi(o: MqttApiOptions): { requests: RequestOptions; ha
 
   async function run(op: string, payload: Buffer, ctx: RequestContext): Promise<ApiResult> {
     const services = o.services();
-    let body: unknown = {};
     const text = payload.toString('utf8').trim();
-    if (text !== '') {
-      try {
-        body = JSON.parse(text);
-      } catch (err) {
-        throw new ApiError('BAD_JSON', 400, `request is not valid JSON: ${(err as Error).message}`);
-      }
+    if (text === '') throw new ApiError('EMPTY_REQUEST', 400, 'empty request: send a JSON object ({} for status and peers)');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      throw new ApiError('BAD_JSON', 400, `request is not valid JSON: ${(err as Error).message}`);
     }
     if (!isPlainObject(body)) throw invalid('request must be a JSON object');
-    if (writeOps.has(op) && o.writeToken !== undefined && !(o.isWriter?.(ctx) ?? false)) {
+    if (writeOps.has(op) && !o.isWriter(ctx)) {
       throw new ApiError('UNAUTHORIZED', 401, 'writes need the write token as MQTT password');
     }
     const consistency = parseConsistency(typeof body.consistency === 'string' ? body.consistency : undefined);

@@ -2,9 +2,10 @@
 // parsed input, validates it at the edge with the model's schemas, and either
 // proposes a command through Raft or answers a query from the applied state.
 import { randomUUID } from 'node:crypto';
+import { commandFingerprint } from '../state/machine.ts';
 import {
-  assertValid, isObjectId, isObjectKind, isRequestId,
-  type Command, type ObjectCommand, type ObjectKind,
+  MAX_BATCH_COMMANDS, assertValid, isObjectId, isObjectKind, isRequestId,
+  type ClientCommand, type ObjectCommand, type ObjectKind,
 } from '../model/index.ts';
 import type { ListQuery } from '../state/index.ts';
 import { ApiError, invalid, statusOfCode, toApiError } from './errors.ts';
@@ -58,16 +59,25 @@ async function barrier(services: BoardServices, consistency: Consistency): Promi
   if (consistency === 'linearizable') await services.linearizableBarrier();
 }
 
-export async function write(services: BoardServices, command: Command, requestId: unknown): Promise<ApiResult> {
+export async function write(services: BoardServices, command: ClientCommand, requestId: unknown): Promise<ApiResult> {
   try {
     if (command.type === 'batch') {
       if (command.commands.length === 0) throw invalid('a batch needs at least one command');
+      if (command.commands.length > MAX_BATCH_COMMANDS) {
+        throw new ApiError('INVALID', 400, `a batch holds at most ${MAX_BATCH_COMMANDS} commands (got ${command.commands.length}): split it`, { limit: MAX_BATCH_COMMANDS });
+      }
       command.commands.forEach(checkCommand);
     } else checkCommand(command);
   } catch (err) {
     throw toApiError(err);
   }
   const envelope = { requestId: requestIdOf(requestId), command };
+  // A request id this board remembers for another command: refused before it reaches the log
+  // (the state machine refuses it again when applied, the same way on every board).
+  const remembered = services.state().requestFingerprint(envelope.requestId);
+  if (remembered !== null && remembered !== '' && remembered !== commandFingerprint(envelope)) {
+    throw new ApiError('REQUEST_ID_REUSED', 409, `request id ${envelope.requestId} was used for a different command; use a new request id`);
+  }
   const outcome = await services.propose(envelope);
   if (!outcome.ok) {
     const { code, message, ...rest } = outcome.error;

@@ -13,6 +13,30 @@ export interface MemberRequest {
   readonly role: MemberRole;
 }
 
+/** A board asking to join, with the token that admits it (POST /v1/join). */
+export interface JoinRequest {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  /** SHA-256 (hex) of the joining board's member secret. */
+  readonly verifier: string;
+  readonly token: string;
+}
+
+export interface JoinAnswer {
+  readonly id: string;
+  /** The other members' credential digests, so the new board recognises them. */
+  readonly members: ReadonlyArray<{ readonly id: string; readonly verifier: string }>;
+  readonly revision: number;
+}
+
+export interface JoinTokenAnswer {
+  /** Shown once: only its digest is stored. */
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly revision: number;
+}
+
 export interface BoardServices {
   readonly id: string;
   readonly cluster: string;
@@ -31,4 +55,8 @@ export interface BoardServices {
   /** A consistent copy of the SQLite database (a file `sqlite3` opens). */
   exportDatabase(): Uint8Array;
   changeMember(op: 'add' | 'promote' | 'demote' | 'remove', request: MemberRequest | { id: string }): Promise<Record<string, unknown>>;
+  /** Issues a join token valid for ttlMs (write access is checked by the caller). */
+  issueJoinToken?(ttlMs: number): Promise<JoinTokenAnswer>;
+  /** Admits a board that presents a join token. */
+  join?(request: JoinRequest): Promise<JoinAnswer>;
 }

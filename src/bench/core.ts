@@ -2,7 +2,8 @@
 // Prints committed entries per second and heap bytes allocated per committed entry.
 import v8 from 'node:v8';
 import { RaftNode } from '../raft/node.ts';
-import { MemoryStorage } from '../raft/memory-storage.ts';
+import { LogStore } from '../storage/log-store.ts';
+import { bootstrapSnapshot } from '../raft/bootstrap.ts';
 import { SeededRandom } from '../raft/random.ts';
 import type { Message, NodeId } from '../raft/types.ts';
 
@@ -13,7 +14,7 @@ const payload = new Uint8Array(256).fill(7); // shared: measures the core's allo
 
 interface Member {
   readonly node: RaftNode;
-  readonly storage: MemoryStorage;
+  readonly storage: LogStore;
   applied: number;
 }
 
@@ -21,7 +22,8 @@ function makeCluster(): Map<NodeId, Member> {
   const conf = { voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
   const cluster = new Map<NodeId, Member>();
   voters.forEach((id, i) => {
-    const storage = MemoryStorage.bootstrap(conf);
+    // The board's log store, its snapshots empty (the benchmark measures the core, not the state).
+    const storage = new LogStore({ hardState: { term: 1, vote: null, commit: 1 }, snapshot: bootstrapSnapshot(conf).metadata, loadSnapshot: () => new Uint8Array(0) });
     const node = new RaftNode({
       id, storage, random: new SeededRandom(i + 1),
       maxSizePerMsg: 1024 * 1024, maxInflightMsgs: 64, maxUncommittedEntriesSize: 64 * 1024 * 1024,
@@ -37,7 +39,7 @@ function pump(cluster: Map<NodeId, Member>, leader: NodeId, inbox: Message[]): n
   for (const [id, m] of cluster) {
     if (!m.node.hasReady()) continue;
     const rd = m.node.ready();
-    if (rd.snapshot) m.storage.applySnapshot(rd.snapshot);
+    if (rd.snapshot) m.storage.applySnapshot(rd.snapshot.metadata);
     if (rd.entries.length > 0) m.storage.append(rd.entries);
     if (rd.hardState) m.storage.setHardState(rd.hardState);
     for (const msg of rd.messages) inbox.push(msg);
@@ -49,7 +51,7 @@ function pump(cluster: Map<NodeId, Member>, leader: NodeId, inbox: Message[]): n
     m.node.advance(rd);
     // Keep memory bounded the way a board does: snapshot and compact behind the applied index.
     if (m.applied - m.storage.firstIndex() > 50_000) {
-      m.storage.createSnapshot(m.applied, m.node.status().confState, new Uint8Array(0));
+      m.storage.createSnapshot({ index: m.applied, term: m.storage.term(m.applied), confState: m.node.status().confState });
       m.storage.compact(m.applied - 1000);
     }
   }

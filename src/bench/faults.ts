@@ -96,7 +96,7 @@ export async function runFaults(inst: Installation, faults: readonly FaultName[]
         }
       }
       await at(to);
-      inst.start(victim);
+      await inst.start(victim);
       record({ t: now(), fault: f, action: 'restarted', boards: [victim] });
     } else if (f === 'partition-voter') {
       if (follower === undefined) continue;
@@ -115,7 +115,7 @@ export async function runFaults(inst: Installation, faults: readonly FaultName[]
       record({ t: now(), fault: f, action: 'stopped', boards: off });
       await at(to);
       const back = Date.now();
-      for (const id of off) inst.start(id);
+      await Promise.all(off.map((id) => inst.start(id)));
       const target = (await currentLeader(inst, voters)) ? await leaderCommit(inst, voters) : 0;
       await Promise.all(off.map((id) => inst.waitForApplied(id, target, 120_000).catch(() => 0)));
       record({ t: now(), fault: f, action: `restarted, caught up to ${target}`, boards: off, ms: Date.now() - back });

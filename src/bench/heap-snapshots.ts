@@ -1,7 +1,8 @@
 // --heap-snapshots 1800,6600: V8 heap snapshots of every board at those
 // seconds of the workload, written to <out>/heap/<board>-<t>s.heapsnapshot,
 // to be compared with src/bench/heap-diff.ts. Boards start with
-// --heapsnapshot-signal=SIGUSR2 (in NODE_OPTIONS); the bench signals one
+// --heapsnapshot-signal=SIGUSR2 (a node flag: --node-options for the image,
+// which ignores NODE_OPTIONS); the bench signals one
 // board at a time (a snapshot pauses its board for a second or two) and
 // renames the file once its size has stopped changing.
 import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
@@ -20,10 +21,11 @@ export function parseSnapshotTimes(items: readonly string[]): number[] {
   });
 }
 
-/** NODE_OPTIONS for boards whose heap the bench will snapshot. */
-export function heapSnapshotEnv(dir: string, base: string | undefined = process.env['NODE_OPTIONS']): NodeJS.ProcessEnv {
+/** Node flags for boards whose heap the bench will snapshot (the directory must not contain spaces). */
+export function heapSnapshotFlags(dir: string): string[] {
+  if (/\s/.test(dir)) throw new Error(`--heap-snapshots: the output folder ${dir} contains a space, which node's flags cannot carry`);
   mkdirSync(dir, { recursive: true });
-  return { NODE_OPTIONS: `${base ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}`.trim() };
+  return ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,7 @@
 // A lean keep-alive HTTP client for the load generator: node:http with one
 // agent per target, so 64 concurrent writers reuse 64 sockets.
 import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface HttpReply {
   status: number;
@@ -10,6 +11,16 @@ export interface HttpReply {
 /** Cap: at most this many sockets per host, i.e. the largest --clients the bench accepts. */
 export const MAX_SOCKETS_PER_HOST = 512;
 const agent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST });
+let httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST });
+
+let trustedCa: Buffer | undefined;
+
+/** https URLs are verified against this CA (boards whose certificates a private CA signed). */
+export function trustCa(ca: Buffer): void {
+  trustedCa = ca;
+  httpsAgent.destroy();
+  httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, ca });
+}
 
 /** Replies larger than this are cut (the bench only reads small JSON answers). */
 const MAX_REPLY_BYTES = 1 << 20;
@@ -35,8 +46,11 @@ export async function httpRequest(url: string, method: string, body?: string, ti
 function once(url: string, method: string, body: string | undefined, timeoutMs: number, headers: Record<string, string>, pooled = true): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = request({
-      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: pooled ? agent : false,
+    const secure = u.protocol === 'https:';
+    // Unpooled (agent false): a connection of its own, verified against the same CA.
+    const req = (secure ? httpsRequest : request)({
+      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: pooled ? (secure ? httpsAgent : agent) : false,
+      ...(secure && !pooled && trustedCa !== undefined ? { ca: trustedCa } : {}),
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }), ...headers },
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -71,4 +85,5 @@ export async function getJson(url: string, timeoutMs = 5_000): Promise<Record<st
 
 export function closeHttpClient(): void {
   agent.destroy();
+  httpsAgent.destroy();
 }

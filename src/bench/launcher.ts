@@ -2,7 +2,9 @@
 // integration tests' way to build an installation. Every board gets free
 // ports and its own data directory under one root; stopAll() leaves nothing running.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { JOIN_TRUST_FILE, MEMBER_SECRET_FILE, newSecret } from '../board/credentials-file.ts';
+import { restJson } from '../api/rest-client.ts';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -35,9 +37,13 @@ export interface LauncherOptions {
   cluster?: string;
   /** Extra flags for every board (tick length, snapshot size...). */
   extraArgs?: string[];
+  /** Extra flags for one board (its --domain...). */
+  boardArgs?: (id: string) => string[];
   env?: NodeJS.ProcessEnv;
   /** Write a V8 CPU profile of every board into this folder, named <board>-<start>.cpuprofile. */
   cpuProfileDir?: string;
+  /** Node flags for every board (no spaces inside a flag), e.g. the heap snapshots' signal. */
+  nodeFlags?: string[];
   /** Log lines kept per board. */
   logTailLines?: number;
   /** Address a board listens on and advertises (default 127.0.0.1; the bench's --netns gives each board its own). */
@@ -46,6 +52,17 @@ export interface LauncherOptions {
   wrap?: (id: string) => string[];
   /** Called with every spawned board process (cgroup placement, sampling). */
   onSpawn?: (id: string, child: ChildProcess) => void;
+  /**
+   * The MQTT address other boards use to reach a voter (default: its own host
+   * and port); tests put a proxy there to delay or freeze the traffic between boards.
+   */
+  peerAddressOf?: (board: LaunchedBoard) => { host: string; port: number };
+  /** Write token the boards are started with (default: a new random one per installation). */
+  writeToken?: string;
+  /** Read token (--read-token); reads use the write token when there is none. */
+  readToken?: string;
+  /** TLS for every board: its certificate and key (one for all boards on loopback) and the CA that signed it. */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 export async function freePort(): Promise<number> {
@@ -87,8 +104,26 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export class Installation {
   readonly boards = new Map<string, LaunchedBoard>();
   private voterPeers = '';
+  /** The founders derive their member credentials from it; never needed again after their first start. */
+  private readonly bootstrapSecret = newSecret();
+  readonly writeToken: string;
 
-  constructor(private readonly o: LauncherOptions) {}
+  constructor(private readonly o: LauncherOptions) {
+    this.writeToken = o.writeToken ?? newSecret();
+  }
+
+  /** Flags every board gets: tokens and TLS. */
+  private accessArgs(): string[] {
+    const tls = this.o.tls;
+    return [
+      '--write-token', this.writeToken, ...(this.o.readToken ? ['--read-token', this.o.readToken] : []),
+      ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca] : []),
+    ];
+  }
+
+  private get scheme(): string {
+    return this.o.tls ? 'https' : 'http';
+  }
 
   private hostOf(id: string): string {
     return this.o.hostOf?.(id) ?? '127.0.0.1';
@@ -120,47 +155,83 @@ export class Installation {
       const dataDir = join(this.o.root, s.id);
       mkdirSync(dataDir, { recursive: true });
       const host = this.hostOf(s.id);
-      this.boards.set(s.id, { ...s, host, httpPort, mqttPort, dataDir, url: `http://${host}:${httpPort}`, process: null, logTail: [] });
+      this.boards.set(s.id, { ...s, host, httpPort, mqttPort, dataDir, url: `${this.scheme}://${host}:${httpPort}`, process: null, logTail: [] });
     }
-    this.voterPeers = [...this.boards.values()].filter((b) => b.role === 'voter').map((b) => `${b.id}=${b.host}:${b.mqttPort}`).join(',');
-    for (const b of this.boards.values()) if (b.role === 'voter') this.start(b.id);
+    const addressOf = (b: LaunchedBoard): { host: string; port: number } => this.o.peerAddressOf?.(b) ?? { host: b.host, port: b.mqttPort };
+    this.voterPeers = [...this.boards.values()].filter((b) => b.role === 'voter').map((b) => {
+      const a = addressOf(b);
+      return `${b.id}=${a.host}:${a.port}`;
+    }).join(',');
+    for (const b of this.boards.values()) if (b.role === 'voter') await this.start(b.id);
+  }
+
+  /** A join token from a running voter (retried while the installation elects its leader). */
+  async joinToken(timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      for (const b of this.boards.values()) {
+        if (b.role !== 'voter' || !this.isRunning(b.id)) continue;
+        try {
+          const r = await this.json(b.id, '/v1/join-tokens', { method: 'POST', headers: { 'content-type': 'application/json', ...this.writeHeaders() }, body: '{}' });
+          if (r.status === 201 && typeof r.body.token === 'string') return r.body.token;
+          last = `${b.id}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`;
+        } catch (err) {
+          last = `${b.id}: ${(err as Error).message}`;
+        }
+      }
+      await sleep(250);
+    }
+    throw new Error(`no join token within ${timeoutMs} ms (last: ${last})`);
   }
 
   private readonly starts = new Map<string, number>();
 
   /**
-   * Flags that make the board write its CPU profile under its own name (one
-   * file per start): in NODE_OPTIONS for the image, on the command line when
-   * the board runs from sources (Node 20 refuses --cpu-prof in NODE_OPTIONS).
+   * Node flags of one start: the CPU profile under the board's own name (one
+   * file per start) and `nodeFlags`. On node's command line when the board
+   * runs from the sources; for the image one --node-options="..." (it ignores
+   * NODE_OPTIONS).
    */
-  private profileFlags(id: string): { env: NodeJS.ProcessEnv; nodeArgs: string[] } {
+  private nodeArgs(id: string): string[] {
+    const flags = [...(this.o.nodeFlags ?? [])];
     const dir = this.o.cpuProfileDir;
-    if (dir === undefined) return { env: {}, nodeArgs: [] };
-    const n = (this.starts.get(id) ?? 0) + 1;
-    this.starts.set(id, n);
-    const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}-${n}.cpuprofile`];
-    if (this.o.args.length > 0) return { env: {}, nodeArgs: flags };
-    const base = this.o.env?.['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'] ?? '';
-    return { env: { NODE_OPTIONS: `${base} ${flags.join(' ')}`.trim() }, nodeArgs: [] };
+    if (dir !== undefined) {
+      const n = (this.starts.get(id) ?? 0) + 1;
+      this.starts.set(id, n);
+      flags.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}-${n}.cpuprofile`);
+    }
+    if (flags.length === 0) return [];
+    if (this.o.args.length > 0) return flags;
+    return [`--node-options=${flags.join(' ')}`];
   }
 
-  /** Starts (or restarts) a board; external boards join through the first voter. */
-  start(id: string): LaunchedBoard {
+  /**
+   * Starts (or restarts) a board. Voters found the installation together; an
+   * external board that never joined gets a join token from a voter first.
+   */
+  async start(id: string, options: { asJoiner?: boolean } = {}): Promise<LaunchedBoard> {
     const b = this.get(id);
     if (b.process && b.process.exitCode === null && b.process.signalCode === null) return b;
-    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter')!;
-    const roleArgs = b.role === 'voter'
-      ? ['--peers', this.voterPeers]
-      : ['--role', 'external', '--join', firstVoter.url];
+    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter' && x.id !== id) ?? [...this.boards.values()].find((x) => x.role === 'voter')!;
+    let roleArgs: string[];
+    if (b.role === 'voter' && options.asJoiner !== true) {
+      roleArgs = ['--peers', this.voterPeers, '--bootstrap-secret', this.bootstrapSecret];
+    } else {
+      // A board that joins (an external board, or a board back as a new incarnation) gets a join
+      // token each start: a member ignores it, a board that lost its state needs it to be admitted again.
+      const joined = existsSync(join(b.dataDir, JOIN_TRUST_FILE)) && options.asJoiner !== true;
+      const fresh = !existsSync(join(b.dataDir, 'IDENTITY')) || readFileSync(join(b.dataDir, 'IDENTITY'), 'utf8').includes('"fresh":true') || readFileSync(join(b.dataDir, 'IDENTITY'), 'utf8').includes('"lost"');
+      roleArgs = ['--role', 'external', '--join', firstVoter.url, ...(joined && !fresh ? [] : ['--join-token', await this.joinToken()])];
+    }
     const args = [...this.o.args, 'start', '--id', b.id, '--cluster', this.cluster, '--data-dir', b.dataDir,
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
-      '--advertise-host', b.host, ...roleArgs, ...(this.o.extraArgs ?? [])];
+      '--advertise-host', b.host, ...roleArgs, ...this.accessArgs(), ...(this.o.extraArgs ?? []), ...(this.o.boardArgs?.(b.id) ?? [])];
     const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.commandOf?.(b.id) ?? this.o.command];
-    const profile = this.profileFlags(b.id);
     // stdin is a pipe only the bench holds: if the bench dies, the board sees it close and stops.
-    const child = spawn(command!, [...prefix, ...profile.nodeArgs, ...args], {
+    const child = spawn(command!, [...prefix, ...this.nodeArgs(b.id), ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
-      env: { ...process.env, ...this.o.env, ...profile.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' },
+      env: { ...process.env, ...this.o.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' },
     });
     this.o.onSpawn?.(b.id, child);
     const keep = this.o.logTailLines ?? 40;
@@ -175,6 +246,21 @@ export class Installation {
     });
     b.process = child;
     return b;
+  }
+
+  /** Authorization header for writes. */
+  writeHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.writeToken}` };
+  }
+
+  /** Authorization header for reads (the read token, else the write token). */
+  readHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.o.readToken ?? this.writeToken}` };
+  }
+
+  /** The member secret a board keeps in its data directory (what an attacker with the board in hand could copy). */
+  memberSecretOf(id: string): string {
+    return readFileSync(join(this.get(id).dataDir, MEMBER_SECRET_FILE), 'utf8').trim();
   }
 
   get(id: string): LaunchedBoard {
@@ -205,7 +291,14 @@ export class Installation {
   }
 
   async json(id: string, path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(this.get(id).url + path, { ...init, signal: AbortSignal.timeout(15_000) });
+    const headers = { ...this.readHeaders(), ...(init?.headers as Record<string, string> | undefined) };
+    if (this.o.tls) {
+      // fetch cannot take a private CA: the JSON client can.
+      const token = /^Bearer (.*)$/i.exec(headers.authorization ?? '')?.[1];
+      const body = typeof init?.body === 'string' ? JSON.parse(init.body) as unknown : undefined;
+      return restJson(this.get(id).url + path, init?.method ?? 'GET', body, { ca: this.o.tls.ca, token, timeoutMs: 15_000 });
+    }
+    const res = await fetch(this.get(id).url + path, { ...init, headers, signal: AbortSignal.timeout(15_000) });
     const text = await res.text();
     let body: Record<string, unknown> = {};
     try {

@@ -10,12 +10,28 @@ function ip(args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+function iptables(ns: string, args: string[]): void {
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'iptables', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as Error & { stderr?: Buffer };
+    throw new NetnsError(`iptables in ${ns} failed (install the iptables package): ${e.stderr?.toString().trim() || e.message}`);
+  }
+}
+
 export interface NetnsPlan {
   hostOf(id: string): string;
   wrap(id: string): string[];
   /** Cuts a board's link (a partition of that board from all the others). */
   partition(id: string): void;
   heal(id: string): void;
+  /**
+   * Drops every IP packet that reaches the board (iptables in its namespace),
+   * leaving the link and ARP up: a blackholed route, as a dead switch port or a
+   * firewall makes it, without the neighbour-table delays of a link going down.
+   */
+  blackhole(id: string): void;
+  unblackhole(id: string): void;
   teardown(): void;
   /** The address the bench itself has on the bridge. */
   readonly bridgeAddress: string;
@@ -90,6 +106,8 @@ export function setupNetns(ids: readonly string[], netem: string | undefined): N
     wrap: (id) => ['ip', 'netns', 'exec', get(id).name],
     partition: (id) => ip(['link', 'set', get(id).host, 'down']),
     heal: (id) => ip(['link', 'set', get(id).host, 'up']),
+    blackhole: (id) => iptables(get(id).name, ['-I', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']),
+    unblackhole: (id) => iptables(get(id).name, ['-D', 'INPUT', '!', '-i', 'lo', '-j', 'DROP']),
     teardown,
   };
 }

@@ -40,12 +40,15 @@ export class PropagationWatcher {
   private readonly seenBy = new Map<string, number>();
   malformed = 0;
 
-  constructor(private readonly cluster: string) {}
+  constructor(private readonly cluster: string, private readonly tls: { ca?: Buffer } = {}) {}
 
   /** Subscribes to one board's broker; resolves once subscribed (or after 30 s, counted as not watching). */
   watch(boardId: string, host: string, port: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const c = mqtt.connect({ host, port, protocolVersion: 4, clientId: `bench-${process.pid}-${boardId}`, reconnectPeriod: 1000, connectTimeout: 5000 });
+      const c = mqtt.connect({
+        host, port, protocolVersion: 4, clientId: `bench-${process.pid}-${boardId}`, reconnectPeriod: 1000, connectTimeout: 5000,
+        ...(this.tls.ca ? { protocol: 'mqtts' as const, ca: this.tls.ca } : {}),
+      });
       this.clients.set(boardId, c);
       const timer = setTimeout(() => resolve(false), 30_000);
       c.on('connect', () => {

@@ -2,7 +2,8 @@
 // real processes (the built image or the sources), seeded with the key space.
 import type { ChildProcess } from 'node:child_process';
 import { Installation } from './launcher.ts';
-import { httpRequest } from './http-client.ts';
+import { readFileSync } from 'node:fs';
+import { httpRequest, trustCa } from './http-client.ts';
 import { PropagationWatcher } from './propagation.ts';
 import type { SystemUnderTest } from './measure.ts';
 import type { BoardRef } from './sampler.ts';
@@ -22,12 +23,16 @@ export interface RaftlightSetup {
   hostOf?: (id: string) => string;
   wrap?: (id: string) => string[];
   onSpawn?: (id: string, child: ChildProcess) => void;
-  /** Environment added for every board. */
+  /** Environment added for every board (the image ignores node's own variables: see src/cli/image-guard.ts). */
   env?: NodeJS.ProcessEnv;
   /** Memory charged to a board's cgroup (--board-limits). */
   cgroupUsageBytes?: (id: string) => number | null;
   /** V8 CPU profile of every board into this folder (<board>-<start>.cpuprofile). */
   cpuProfileDir?: string;
+  /** Node flags for every board (the heap snapshots' signal): see Installation's nodeFlags. */
+  nodeFlags?: string[];
+  /** TLS for every board, and the CA the bench's clients verify with. */
+  tls?: { cert: string; key: string; ca: string };
   log: (line: string) => void;
 }
 
@@ -63,10 +68,14 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
 export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
   const inst = new Installation({
     command: s.command, args: s.args, root: s.root, cluster: CLUSTER,
-    extraArgs: ['--log-level', 'warn', ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
+    // Autopilot keeps the bench's voter count (and replaces voters killed for good).
+    extraArgs: ['--log-level', 'warn', ...(s.voters % 2 === 1 ? ['--autopilot-voters', String(s.voters)] : ['--no-autopilot']), ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
     ...(s.cpuProfileDir !== undefined ? { cpuProfileDir: s.cpuProfileDir } : {}),
+    ...(s.nodeFlags?.length ? { nodeFlags: s.nodeFlags } : {}),
     ...(s.commandOf ? { commandOf: s.commandOf } : {}), ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
+    ...(s.tls ? { tls: s.tls } : {}),
   });
+  if (s.tls) trustCa(readFileSync(s.tls.ca));
   try {
     await inst.create(s.voters, s.externals);
     const leader = await inst.waitForLeader(60_000);
@@ -75,11 +84,11 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     // Join in groups so the leader is not asked to add 95 learners in the same instant.
     for (let i = 0; i < externals.length; i += 10) {
       const group = externals.slice(i, i + 10);
-      for (const id of group) inst.start(id);
+      await Promise.all(group.map((id) => inst.start(id)));
       await Promise.all(group.map((id) => inst.waitForRole(id, 'external', 120_000)));
       s.log(`${Math.min(i + 10, externals.length)}/${externals.length} external boards joined`);
     }
-    const watcher = new PropagationWatcher(CLUSTER);
+    const watcher = new PropagationWatcher(CLUSTER, s.tls ? { ca: readFileSync(s.tls.ca) } : {});
     const subscribed = await Promise.all([...inst.boards.values()].map((b) => watcher.watch(b.id, b.host, b.mqttPort)));
     const watched = subscribed.filter(Boolean).length;
     if (watched < inst.boards.size) s.log(`warning: only ${watched}/${inst.boards.size} boards' events could be watched`);
@@ -94,7 +103,7 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
         let status = 0;
         let text = '';
         try {
-          const r = await httpRequest(`${voterUrls[(k + attempt) % voterUrls.length]}/v1/areas`, 'POST', body, 30_000);
+          const r = await httpRequest(`${voterUrls[(k + attempt) % voterUrls.length]}/v1/areas`, 'POST', body, 30_000, inst.writeHeaders());
           [status, text] = [r.status, r.body];
         } catch (err) {
           text = (err as Error).message;
@@ -116,10 +125,11 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
       return (up[rr++ % Math.max(1, up.length)] ?? inst.get('v1')).url;
     };
     if (s.target === 'leader') leaderUrl = inst.get(leader).url;
+    const auth = inst.writeHeaders();
     const writer = async (seq: number): Promise<WriteOutcome> => {
       const url = pickUrl();
       try {
-        const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000);
+        const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000, auth);
         if (r.status === 200 || r.status === 201) return { ok: true, revision: parseRevision(r.body) };
         if (s.target === 'leader') leaderUrl = null;
         return { ok: false, revision: null, error: `HTTP ${r.status} ${r.body.slice(0, 120)}` };

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeStaleGroups, setupBoardLimits, type BoardLimits } from './cgroup.ts';
 import { makeImageCopies, type ImageCopies } from './image-copies.ts';
-import { heapSnapshotEnv, snapshotBoards } from './heap-snapshots.ts';
+import { heapSnapshotFlags, snapshotBoards } from './heap-snapshots.ts';
 import type { Target } from './targets.ts';
 import { startEtcd } from './etcd-sut.ts';
 import { freezePartitioner, runFaults, type FaultEvent, type FaultName } from './faults.ts';
@@ -57,6 +57,8 @@ export interface BenchOptions {
    * steady state.
    */
   warmupWrites?: number;
+  /** TLS for every board (one certificate for all, valid for their addresses) and the CA the bench verifies with. */
+  tls?: { cert: string; key: string; ca: string };
   /** Where the tables go (default stdout). */
   print?: (text: string) => void;
 }
@@ -136,12 +138,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
     const heapDir = join(o.out, 'heap');
     const snapshotTimes = (o.heapSnapshotsS ?? []).filter((s) => s <= o.durationS);
-    const boardEnv = snapshotTimes.length ? { ...o.boardEnv, ...heapSnapshotEnv(heapDir, o.boardEnv?.['NODE_OPTIONS'] ?? process.env['NODE_OPTIONS']) } : o.boardEnv;
+    const nodeFlags = snapshotTimes.length ? heapSnapshotFlags(heapDir) : [];
     const wrap = limits || netns ? (id: string): string[] => [...(limits?.wrap(id) ?? []), ...(netns?.wrap(id) ?? [])] : undefined;
     const rl = await startRaftlight({
       command: o.command, args: o.args, root, voters: o.voters, externals: o.boards - o.voters, keys: o.keys, target: o.target,
-      extraBoardArgs: o.extraBoardArgs, log,
-      ...(boardEnv ? { env: boardEnv } : {}),
+      extraBoardArgs: o.extraBoardArgs, log, ...(o.tls ? { tls: o.tls } : {}),
+      ...(o.boardEnv ? { env: o.boardEnv } : {}), ...(nodeFlags.length ? { nodeFlags } : {}),
       ...(o.cpuProf ? { cpuProfileDir: join(o.out, 'profiles') } : {}),
       ...(netns ? { hostOf: netns.hostOf } : {}),
       ...(wrap ? { wrap } : {}),

@@ -18,6 +18,9 @@ export interface TargetBudgets {
   /** Anonymous RSS (what the board cannot give back) at idle and at peak under bursts. */
   idleAnonRssMiB: number;
   peakAnonRssMiB: number;
+  /** The installer's page as served at GET / (all assets), raw and gzip-compressed (KiB). */
+  pageKiB: number;
+  pageGzipKiB: number;
 }
 
 export interface Target {
@@ -48,8 +51,8 @@ export function validateTarget(raw: unknown, source: string): Target {
   if (!Array.isArray(t.execArgv) || !t.execArgv.every((a) => typeof a === 'string')) throw new TargetError(`${where}: "execArgv" must be a list of strings`);
   const b = t.budgets as Record<string, unknown> | undefined;
   if (typeof b !== 'object' || b === null) throw new TargetError(`${where}: "budgets" missing`);
-  for (const key of ['imageMiB', 'hardLimitMiB', 'idleAnonRssMiB', 'peakAnonRssMiB'] as const) {
-    if (typeof b[key] !== 'number' || !(b[key] > 0)) throw new TargetError(`${where}: "budgets.${key}" must be a positive number of MiB`);
+  for (const key of ['imageMiB', 'hardLimitMiB', 'idleAnonRssMiB', 'peakAnonRssMiB', 'pageKiB', 'pageGzipKiB'] as const) {
+    if (typeof b[key] !== 'number' || !(b[key] > 0)) throw new TargetError(`${where}: "budgets.${key}" must be a positive number of ${key.startsWith('page') ? 'KiB' : 'MiB'}`);
   }
   return {
     name: t.name as string, description: typeof t.description === 'string' ? t.description : '', arch: t.arch as string, node: t.node as string,

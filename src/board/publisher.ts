@@ -3,6 +3,7 @@
 //   raftlight/<cluster>/state/<kind>/<id>   retained: {kind,id,revision,value}; empty payload = deleted
 //   raftlight/<cluster>/events              every applied change: {revision,requestId,changes:[...]}
 //   raftlight/<cluster>/status/<board>      retained board status
+//   raftlight/<cluster>/autopilot           the leader's autopilot decisions, each with its reason
 // The broker's retained store holds one message per object (bounded by the
 // installation's size); `published` mirrors its keys so a snapshot install
 // can clear the objects that no longer exist.
@@ -111,6 +112,11 @@ export class StatePublisher {
     }
     this.published.clear();
     for (const key of seen) this.published.add(key);
+  }
+
+  /** One autopilot decision: raftlight/<cluster>/autopilot (an event, not retained). */
+  autopilot(decision: object): void {
+    this.publish(`raftlight/${this.cluster}/autopilot`, JSON.stringify(decision), false);
   }
 
   status(board: string, status: Record<string, unknown>): void {

@@ -1,9 +1,10 @@
 // A database image (a snapshot read at start: the whole database, 2 MiB once
 // the request-id and change windows are full) lives in an ArrayBuffer outside
-// V8's heap, freed only when a collection finds nothing refers to it. The
-// board's start-up keeps the snapshot it restored from within reach for as
-// long as the board runs, although the state machine has copied it.
-// Detaching the buffer frees the memory at once.
+// V8's heap, freed only when a collection finds nothing refers to it; the
+// state machine copies it, so once restored it is garbage (the board core
+// drops its reference). Detaching the buffer frees the memory at once,
+// where the array owns its buffer (an image a board made itself; a snapshot
+// read from disk is a view into the file's bytes and waits for the collector).
 
 /**
  * Frees the memory of a byte array nothing else will read, when it owns its

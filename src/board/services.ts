@@ -1,8 +1,9 @@
 // The board's side of the API contract (src/api/services.ts): proposals,
-// linearizable reads, membership changes, status. Turns the core's errors
-// into API errors that fail fast instead of hanging.
+// linearizable reads, membership changes, status, each a command to the Ready
+// loop (the core's only owner). A request refused here (429, 413, a full loop
+// queue) is refused before the core ever sees it.
 import { encodeCommand, type CommandEnvelope } from '../model/index.ts';
-import { RaftError, RaftErrorCode, type ConfChange } from '../raft/index.ts';
+import type { ConfChange } from '../raft/index.ts';
 import { ApiError } from '../api/errors.ts';
 import type { BoardServices, MemberRequest } from '../api/services.ts';
 import type { Outcome } from '../state/results.ts';
@@ -11,23 +12,6 @@ import type { RaftLoop } from './raft-loop.ts';
 import type { ProposalWaiters, ReadWaiters } from './waiters.ts';
 import { randomUUID } from 'node:crypto';
 import { encodeMemberContext } from './members.ts';
-
-export function raftToApiError(err: unknown): Error {
-  if (!(err instanceof RaftError)) return err as Error;
-  switch (err.code) {
-    case RaftErrorCode.proposalDropped:
-      return new ApiError('NO_LEADER', 503, `cannot commit now: ${err.message}; retry once a leader is elected`);
-    case RaftErrorCode.tooManyUncommitted:
-      return new ApiError('BACKPRESSURE', 429, 'too many uncommitted writes on the leader; retry later');
-    case RaftErrorCode.confChangePending:
-      return new ApiError('CONF_CHANGE_PENDING', 409, 'another membership change is still in progress; retry shortly');
-    case RaftErrorCode.invalidConfChange:
-    case RaftErrorCode.transferRejected:
-      return new ApiError('INVALID_MEMBERSHIP', 400, err.message);
-    default:
-      return new ApiError(err.code, 500, err.message);
-  }
-}
 
 export interface ServicesDeps {
   id: string;
@@ -40,6 +24,11 @@ export interface ServicesDeps {
   peers: () => Record<string, unknown>;
 }
 
+/** The loop's queue is full (or the board is stopping): the request never reached the core. */
+function busy(): ApiError {
+  return new ApiError('BACKPRESSURE', 429, 'the board is busy (its Raft queue is full) or stopping; retry later');
+}
+
 export function createServices(d: ServicesDeps): BoardServices {
   return {
     id: d.id,
@@ -50,27 +39,20 @@ export function createServices(d: ServicesDeps): BoardServices {
       try {
         data = encodeCommand(envelope); // the size limit is enforced here, before the log
       } catch (err) {
-        return Promise.reject(new ApiError('PAYLOAD_TOO_LARGE', 413, (err as Error).message));
+        return Promise.reject(new ApiError('PAYLOAD_TOO_LARGE', 413, (err as Error).message, { limitBytes: (err as { limit?: number }).limit }));
       }
-      const done = d.proposals.wait(envelope.requestId);
+      let done: Promise<Outcome>;
       try {
-        d.loop.node.propose(data);
-        d.loop.schedule();
+        done = d.proposals.register(envelope.requestId); // refused here (429) means never proposed
       } catch (err) {
-        d.proposals.fail(envelope.requestId, raftToApiError(err));
+        return Promise.reject(err as Error);
       }
+      if (!d.loop.submit({ type: 'propose', requestId: envelope.requestId, data })) d.proposals.fail(envelope.requestId, busy());
       return done;
     },
     async linearizableBarrier(): Promise<void> {
-      const { context, done } = d.reads.begin();
-      if (context.byteLength > 0) {
-        try {
-          d.loop.node.readIndex(context);
-          d.loop.schedule();
-        } catch (err) {
-          d.reads.fail(context, raftToApiError(err));
-        }
-      }
+      const { context, done } = d.reads.begin(); // throws BACKPRESSURE before asking the core
+      if (!d.loop.submit({ type: 'read', context })) d.reads.fail(context, busy());
       return done;
     },
     status: d.status,
@@ -99,13 +81,8 @@ export function createServices(d: ServicesDeps): BoardServices {
         const kind = op === 'promote' ? 'add-voter' : op === 'demote' ? 'add-learner' : 'remove-node';
         cc = { transition: 'auto', changes: [{ kind, node: id }], context: encodeMemberContext({ requestId, addresses: {} }) };
       }
-      const done = d.proposals.wait(requestId);
-      try {
-        d.loop.node.proposeConfChange(cc);
-        d.loop.schedule();
-      } catch (err) {
-        d.proposals.fail(requestId, raftToApiError(err));
-      }
+      const done = d.proposals.register(requestId);
+      if (!d.loop.submit({ type: 'conf-change', requestId, change: cc })) d.proposals.fail(requestId, busy());
       const outcome = await done;
       const now = d.loop.confState;
       return {

@@ -3,6 +3,8 @@
 // and every wait ends: by a result, by a timeout, or when the board stops.
 import { ApiError } from '../api/errors.ts';
 import type { Outcome } from '../state/results.ts';
+import type { ReadContextSource } from './read-context.ts';
+import { systemClock, type BoardClock, type Timer } from './clock.ts';
 
 /** Proposals waiting to be applied on this board at once; more get BACKPRESSURE. */
 export const MAX_PENDING_PROPOSALS = 4096;
@@ -12,7 +14,7 @@ export const MAX_PENDING_READS = 4096;
 interface Waiter<T> {
   resolve(value: T): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 function timeoutError(what: string, ms: number): ApiError {
@@ -24,23 +26,31 @@ export class ProposalWaiters {
   private readonly waiting = new Map<string, Waiter<Outcome>[]>();
   private count = 0;
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly max = MAX_PENDING_PROPOSALS,
+    private readonly clock: BoardClock = systemClock,
+  ) {}
 
   get size(): number {
     return this.count;
   }
 
-  wait(requestId: string): Promise<Outcome> {
-    if (this.count >= MAX_PENDING_PROPOSALS) {
-      return Promise.reject(new ApiError('BACKPRESSURE', 429, `${MAX_PENDING_PROPOSALS} writes are already waiting on this board; retry later`));
+  /**
+   * Registers a waiter for `requestId`. Throws BACKPRESSURE (before anything
+   * is proposed) when the cap is reached: a refused write must never be proposed.
+   */
+  register(requestId: string): Promise<Outcome> {
+    if (this.count >= this.max) {
+      throw new ApiError('BACKPRESSURE', 429, `${this.max} writes are already waiting on this board; retry later`);
     }
     return new Promise<Outcome>((resolve, reject) => {
       const waiter: Waiter<Outcome> = {
         resolve, reject,
-        timer: setTimeout(() => {
+        timer: this.clock.after(this.timeoutMs, () => {
           this.remove(requestId, waiter);
           reject(timeoutError('write', this.timeoutMs));
-        }, this.timeoutMs),
+        }),
       };
       const list = this.waiting.get(requestId);
       if (list) list.push(waiter);
@@ -64,7 +74,7 @@ export class ProposalWaiters {
     if (!list) return [];
     this.waiting.delete(requestId);
     this.count -= list.length;
-    for (const w of list) clearTimeout(w.timer);
+    for (const w of list) w.timer.cancel();
     return list;
   }
 
@@ -92,30 +102,33 @@ export class ReadWaiters {
   private readonly byContext = new Map<string, Waiter<void>>();
   /** Read states received, waiting for the apply loop to reach their index. */
   private readonly ready: Array<{ index: number; waiter: Waiter<void> }> = [];
-  private seq = 0;
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly contexts: ReadContextSource,
+    private readonly clock: BoardClock = systemClock,
+  ) {}
 
   get size(): number {
     return this.byContext.size + this.ready.length;
   }
 
-  /** Registers a read; returns its context (to pass to readIndex) and the promise. */
+  /**
+   * Registers a read; returns its context (to pass to readIndex) and the
+   * promise. Throws BACKPRESSURE, before anything is asked of the core, at the cap.
+   */
   begin(): { context: Uint8Array; done: Promise<void> } {
-    if (this.size >= MAX_PENDING_READS) {
-      return { context: new Uint8Array(), done: Promise.reject(new ApiError('BACKPRESSURE', 429, 'too many reads waiting; retry later')) };
-    }
-    const key = `r${++this.seq}`;
-    const context = new TextEncoder().encode(key);
+    if (this.size >= MAX_PENDING_READS) throw new ApiError('BACKPRESSURE', 429, 'too many reads waiting; retry later');
+    const { context, key } = this.contexts.next();
     const done = new Promise<void>((resolve, reject) => {
       const waiter: Waiter<void> = {
         resolve, reject,
-        timer: setTimeout(() => {
+        timer: this.clock.after(this.timeoutMs, () => {
           this.byContext.delete(key);
           const i = this.ready.findIndex((r) => r.waiter === waiter);
           if (i !== -1) this.ready.splice(i, 1);
           reject(timeoutError('linearizable read', this.timeoutMs));
-        }, this.timeoutMs),
+        }),
       };
       this.byContext.set(key, waiter);
     });
@@ -127,7 +140,7 @@ export class ReadWaiters {
     const w = this.byContext.get(key);
     if (!w) return;
     this.byContext.delete(key);
-    clearTimeout(w.timer);
+    w.timer.cancel();
     w.reject(err);
   }
 
@@ -138,7 +151,7 @@ export class ReadWaiters {
     if (!w) return;
     this.byContext.delete(key);
     if (index <= applied) {
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.resolve();
     } else this.ready.push({ index, waiter: w });
   }
@@ -149,20 +162,33 @@ export class ReadWaiters {
       const r = this.ready[i]!;
       if (r.index <= applied) {
         this.ready.splice(i, 1);
-        clearTimeout(r.waiter.timer);
+        r.waiter.timer.cancel();
         r.waiter.resolve();
       }
     }
   }
 
+  /**
+   * The leader changed: reads still waiting for their read index were asked of
+   * a leader that is gone (which forgets them), so they fail now instead of
+   * timing out. Reads that have their index stay valid and complete.
+   */
+  failUnanswered(err: Error): void {
+    for (const [key, w] of this.byContext) {
+      w.timer.cancel();
+      w.reject(err);
+      this.byContext.delete(key);
+    }
+  }
+
   failAll(err: Error): void {
     for (const [key, w] of this.byContext) {
-      clearTimeout(w.timer);
+      w.timer.cancel();
       w.reject(err);
       this.byContext.delete(key);
     }
     for (const r of this.ready.splice(0)) {
-      clearTimeout(r.waiter.timer);
+      r.waiter.timer.cancel();
       r.waiter.reject(err);
     }
   }

@@ -43,6 +43,9 @@ export const benchOptions: readonly OptionSpec[] = [
   { key: 'heapSnapshots', flag: 'heap-snapshots', kind: 'list', default: [], help: 'heap snapshot of every board at these seconds of the workload, into <out>/heap (compare: npx tsx src/bench/heap-diff.ts A B)' },
   { key: 'warmupWrites', flag: 'warmup-writes', kind: 'int', default: undefined, help: 'writes sent as fast as possible before the measured run (fills the request-id and change windows: 10,000 each)' },
   { key: 'quiet', flag: 'quiet', kind: 'bool', default: false, help: 'no progress output' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'string', default: undefined, help: 'PEM certificate for every board (valid for the boards\' addresses): MQTT over TLS and HTTPS' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'string', default: undefined, help: 'PEM private key of --tls-cert' },
+  { key: 'tlsCa', flag: 'tls-ca', kind: 'string', default: undefined, help: 'PEM CA bundle that signed --tls-cert (boards and the bench verify with it)' },
 ];
 
 function positiveNumber(text: string, flag: string): number {
@@ -142,7 +145,15 @@ export function benchOptionsFrom(argv: readonly string[], now = new Date(), env:
     quiet: o.quiet as boolean,
     cpuProf: o.cpuProf as boolean,
     heapSnapshotsS, boardEnv, ...(o.warmupWrites !== undefined ? { warmupWrites: o.warmupWrites as number } : {}),
+    ...tlsOf(o),
   };
+}
+
+function tlsOf(o: Record<string, unknown>): { tls?: { cert: string; key: string; ca: string } } {
+  const [cert, key, ca] = [o.tlsCert, o.tlsKey, o.tlsCa] as Array<string | undefined>;
+  if (cert === undefined && key === undefined && ca === undefined) return {};
+  if (cert === undefined || key === undefined || ca === undefined) throw new ConfigError('BAD_VALUE', '--tls-cert, --tls-key and --tls-ca go together');
+  return { tls: { cert: resolve(cert), key: resolve(key), ca: resolve(ca) } };
 }
 
 function args0Label(args: string[]): string {

@@ -15,7 +15,8 @@ function formatOptions(specs: readonly OptionSpec[]): string {
 export const commandSummaries: ReadonlyArray<[string, string]> = [
   ['start', 'run one board: embedded MQTT broker, REST API, Raft member'],
   ['status', 'print a board\'s status (raftlight status --board http://host:8080)'],
-  ['join', 'ask a cluster to add a board as an external board (raftlight join --via URL --id ID --address host:port)'],
+  ['join-token', 'issue a join token for one new board (raftlight join-token --board URL --token WRITE_TOKEN)'],
+  ['join', 'admit a new board with a join token before its first start (or: raftlight start --join URL --join-token T)'],
   ['dev-cluster', 'start a local installation on loopback (raftlight dev-cluster 3 --externals 2)'],
   ['bench', 'launch an installation of many boards, drive a workload, measure and plot'],
   ['version', 'print the version (also --version)'],

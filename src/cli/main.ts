@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // The raftlight executable: dispatches to a command, turns known errors into one clear line.
-import './early.ts'; // first: see early.ts
+// First, before anything else is evaluated: the image drops environment hooks (image-guard.ts).
+import './image-guard.ts';
+import './early.ts'; // next, before any other module: see early.ts
 import { mainHelp, startHelp } from './help.ts';
 import { version } from './version.ts';
 import { runStart } from './start.ts';
-import { joinOptions, runJoin, runStatus, statusOptions } from './client-commands.ts';
+import { joinOptions, joinTokenOptions, runJoin, runJoinToken, runStatus, statusOptions } from './client-commands.ts';
 import { devClusterOptions, runDevCluster } from './dev-cluster.ts';
 import { commandHelp } from './help.ts';
 import { benchOptions, runBenchCommand } from './bench.ts';
@@ -14,7 +16,8 @@ type Command = (argv: readonly string[]) => Promise<number>;
 const commands: Record<string, { run: Command; help: () => string }> = {
   start: { run: runStart, help: startHelp },
   status: { run: runStatus, help: () => commandHelp('status [options]', 'Prints a board\'s role, leader, log position, members and memory.', statusOptions) },
-  join: { run: runJoin, help: () => commandHelp('join --via URL --id ID --address host:port [options]', 'Asks a cluster to add a board (an external board unless --role voter).', joinOptions) },
+  'join-token': { run: runJoinToken, help: () => commandHelp('join-token --board URL --token WRITE_TOKEN [options]', 'Issues a join token that admits one new board (single use, expiring). Prints it once on stdout.', joinTokenOptions) },
+  join: { run: runJoin, help: () => commandHelp('join --via URL --join-token TOKEN --id ID --address host:port --data-dir DIR [options]', 'Admits a new board with a join token before its first start: its member secret and the members it trusts go into its data directory.', joinOptions) },
   bench: { run: runBenchCommand, help: () => commandHelp('bench [options]', 'Launches an installation of many boards on this machine, drives a workload (idle, constant, burst; optional faults), samples memory, CPU, latency and propagation, writes CSV, summary.json and SVG plots; --compare etcd runs the same against etcd.', benchOptions) },
   'dev-cluster': { run: runDevCluster, help: () => commandHelp('dev-cluster N [options]', 'Starts N voters and --externals M external boards on loopback, each a real process; Ctrl-C stops them.', devClusterOptions) },
 };

@@ -9,26 +9,27 @@ export async function runStart(argv: readonly string[]): Promise<number> {
   const log = createLogger(config.id, config.logLevel);
   verifyVarByteIntEncoder(); // the board's memory depends on main.ts's import order
   const board = await startBoard(config, log);
-  await new Promise<void>((resolve) => {
+  return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    const stop = (signal: string, code: number): void => {
       if (stopping) return;
       stopping = true;
       log.info('stopping', { signal });
-      board.stop().then(resolve, (err: unknown) => {
+      board.stop().then(() => resolve(code), (err: unknown) => {
         log.error('error while stopping', { err });
-        resolve();
+        resolve(code === 0 ? 1 : code);
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // A fatal error (already logged with its code) stops the board; the exit status tells the supervisor.
+    void board.failed.then(() => stop('fatal error', 1));
+    process.once('SIGTERM', () => stop('SIGTERM', 0));
+    process.once('SIGINT', () => stop('SIGINT', 0));
     // A supervisor that dies without a word (the bench, a test) must not leave the board
     // running: with this set, the board stops when its stdin (the supervisor's pipe) closes.
     if (process.env['RAFTLIGHT_STOP_ON_STDIN_CLOSE'] === '1') {
       process.stdin.on('data', () => undefined);
-      process.stdin.once('close', () => stop('stdin closed'));
+      process.stdin.once('close', () => stop('stdin closed', 0));
       process.stdin.resume();
     }
   });
-  return 0;
 }

@@ -8,15 +8,16 @@ import { isObjectId, isRequestId } from './ids.ts';
 import { OBJECT_KINDS } from './kinds.ts';
 import { MAX_BATCH_COMMANDS, MAX_COMMAND_BYTES } from './commands.ts';
 import type { Command, CommandEnvelope, ObjectCommand } from './commands.ts';
+import { BOARD_ID_PATTERN, DIGEST_PATTERN, MAX_JOIN_TOKEN_TTL_MS, type AccessCommand } from './access-commands.ts';
 
 export const ENCODING_VERSION = 1;
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const utf8Encoder = new TextEncoder();
 
-export function encodeCommand(envelope: CommandEnvelope): Uint8Array {
+export function encodeCommand(envelope: CommandEnvelope, maxBytes = MAX_COMMAND_BYTES): Uint8Array {
   const bytes = utf8Encoder.encode(JSON.stringify(canonical({ v: ENCODING_VERSION, requestId: envelope.requestId, command: envelope.command })));
-  if (bytes.length > MAX_COMMAND_BYTES) throw new CommandTooLargeError(bytes.length, MAX_COMMAND_BYTES);
+  if (bytes.length > maxBytes) throw new CommandTooLargeError(bytes.length, maxBytes);
   return bytes;
 }
 
@@ -66,10 +67,11 @@ function readCommand(input: unknown, path: string, errors: FieldError[], allowBa
     const commands: ObjectCommand[] = [];
     items.forEach((item, i) => {
       const c = readCommand(item, joinPath(joinPath(path, 'commands'), i), errors, false);
-      if (c !== null && c.type !== 'batch') commands.push(c);
+      if (c !== null && c.type !== 'batch' && c.type !== 'issue-join-token' && c.type !== 'join') commands.push(c);
     });
     return { type: 'batch', commands };
   }
+  if ((type === 'issue-join-token' || type === 'join') && allowBatch) return readAccessCommand(input, path, errors);
   if (type !== 'create' && type !== 'update' && type !== 'delete') {
     errors.push({ path: joinPath(path, 'type'), message: 'must be one of create, update, delete, batch' });
     return null;
@@ -89,6 +91,33 @@ function readCommand(input: unknown, path: string, errors: FieldError[], allowBa
   const value = r.raw('value');
   if (!isPlainObject(value)) r.fail('value', r.has('value') ? 'must be an object' : 'is required');
   return { type, ...base, value };
+}
+
+/** Milliseconds since the epoch, as a proposer's clock gives them. */
+const MAX_TIME_MS = 2 ** 48;
+
+function readAccessCommand(input: Record<string, unknown>, path: string, errors: FieldError[]): AccessCommand | null {
+  const digest = (r: FieldReader, key: string): string => {
+    const v = r.raw(key);
+    if (typeof v === 'string' && DIGEST_PATTERN.test(v)) return v;
+    r.fail(key, 'must be a SHA-256 digest (64 lower-case hex digits)');
+    return '';
+  };
+  if (input['type'] === 'issue-join-token') {
+    const r = new FieldReader(input, path, errors, ['type', 'tokenDigest', 'expiresAtMs', 'nowMs']);
+    const tokenDigest = digest(r, 'tokenDigest');
+    const nowMs = r.integer('nowMs', 0, MAX_TIME_MS);
+    const expiresAtMs = r.integer('expiresAtMs', 0, MAX_TIME_MS);
+    if (expiresAtMs <= nowMs || expiresAtMs - nowMs > MAX_JOIN_TOKEN_TTL_MS) r.fail('expiresAtMs', `must be after nowMs, by at most ${MAX_JOIN_TOKEN_TTL_MS} ms`);
+    return { type: 'issue-join-token', tokenDigest, expiresAtMs, nowMs };
+  }
+  const r = new FieldReader(input, path, errors, ['type', 'board', 'verifier', 'tokenDigest', 'nowMs']);
+  const board = r.raw('board');
+  if (typeof board !== 'string' || !BOARD_ID_PATTERN.test(board)) r.fail('board', `must match ${BOARD_ID_PATTERN}`);
+  const verifier = digest(r, 'verifier');
+  const tokenDigest = digest(r, 'tokenDigest');
+  const nowMs = r.integer('nowMs', 0, MAX_TIME_MS);
+  return { type: 'join', board: typeof board === 'string' ? board : '', verifier, tokenDigest, nowMs };
 }
 
 /** A copy with object keys in sorted order (drops undefined, like JSON). */

@@ -2,6 +2,7 @@
 // machine applies. A tagged union on `type`.
 import type { ObjectId, RequestId } from './ids.ts';
 import type { ObjectKind } from './kinds.ts';
+import type { AccessCommand } from './access-commands.ts';
 
 /** Bytes of one encoded envelope (bounds a log entry; a scene of 512 levels is ~20 KiB). */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -43,7 +44,10 @@ export interface BatchCommand {
   readonly commands: readonly ObjectCommand[];
 }
 
-export type Command = ObjectCommand | BatchCommand;
+/** What clients may ask for through the API. */
+export type ClientCommand = ObjectCommand | BatchCommand;
+
+export type Command = ClientCommand | AccessCommand;
 
 /** What is proposed to Raft: a command and the client's request id (exactly-once). */
 export interface CommandEnvelope {
@@ -51,7 +55,9 @@ export interface CommandEnvelope {
   readonly command: Command;
 }
 
-/** The object commands of a command, in apply order. */
+/** The object commands of a command, in apply order (none for an access command). */
 export function flattenCommand(command: Command): readonly ObjectCommand[] {
-  return command.type === 'batch' ? command.commands : [command];
+  if (command.type === 'batch') return command.commands;
+  if (command.type === 'issue-join-token' || command.type === 'join') return [];
+  return [command];
 }

@@ -77,6 +77,8 @@ export class FieldReader {
       this.fail(key, `must match ${rule.patternHint ?? rule.pattern.source}`);
     } else if (hasControlCharacter(v)) {
       this.fail(key, 'must not contain control characters');
+    } else if (hasLoneSurrogate(v)) {
+      this.fail(key, 'must be valid Unicode (it contains a lone surrogate, e.g. "\\ud800" without its pair)');
     }
     return v;
   }
@@ -151,6 +153,19 @@ export class FieldReader {
     }
     return v;
   }
+}
+
+/** A UTF-16 surrogate without its partner: UTF-8 cannot carry it (it would be stored as U+FFFD). */
+export function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      else return true;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
 }
 
 function hasControlCharacter(s: string): boolean {

@@ -6,3 +6,4 @@ export * from './errors.ts';
 export * from './schemas.ts';
 export * from './commands.ts';
 export * from './codec.ts';
+export * from './access-commands.ts';

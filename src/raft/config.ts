@@ -17,6 +17,11 @@ export interface RaftBugs {
   readonly applyBeforeCommit?: boolean;
   /** Answer ReadIndex at once without confirming leadership with a quorum. */
   readonly readIndexWithoutQuorum?: boolean;
+  /**
+   * Count a heartbeat acknowledgement for every pending read, even one registered
+   * after that heartbeat left (an old, delayed acknowledgement confirms a new read).
+   */
+  readonly readAckAnyRound?: boolean;
 }
 
 export interface RaftConfig {

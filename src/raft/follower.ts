@@ -49,8 +49,16 @@ export function handleAppend(r: Raft, m: AppendMessage): void {
 }
 
 export function handleHeartbeat(r: Raft, m: HeartbeatMessage): void {
-  r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
-  r.send({ type: 'heartbeat-response', from: r.id, to: m.from, term: r.term, context: m.context });
+  const last = r.log.lastIndex();
+  if (m.commit > last) {
+    // The leader only sends a commit this follower acknowledged: entries it had are gone (its
+    // log was cut off). Say where it ends, so the leader sends them again, and do not vote
+    // until they are back (see Raft.lostEntriesUpTo).
+    r.lostEntriesUpTo(m.commit);
+    r.send({ type: 'append-response', from: r.id, to: m.from, term: r.term, index: m.commit, reject: true, rejectHint: last, logTerm: r.log.lastTerm() });
+  }
+  r.log.commitTo(Math.min(m.commit, last));
+  r.send({ type: 'heartbeat-response', from: r.id, to: m.from, term: r.term, readRound: m.readRound });
 }
 
 export function handleSnapshot(r: Raft, m: SnapshotMessage): void {

@@ -7,7 +7,7 @@ export type { RaftConfig, RaftBugs } from './config.ts';
 export { defaultConfig } from './config.ts';
 export type { RandomSource } from './random.ts';
 export { SeededRandom } from './random.ts';
-export { MemoryStorage, bootstrapSnapshot } from './memory-storage.ts';
+export { bootstrapSnapshot } from './bootstrap.ts';
 export { RaftErrorCode } from './errors.ts';
 export type { ConfChange, ConfChangeSingle, ConfChangeKind, ConfChangeTransition } from './conf-change.ts';
 export {

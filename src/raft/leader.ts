@@ -113,6 +113,16 @@ function handleAppendResponse(r: Raft, m: AppendResponseMessage): void {
   if (m.reject) {
     let hint = m.rejectHint;
     if (m.logTerm > 0) hint = r.log.findConflictByTerm(m.rejectHint, m.logTerm)[0];
+    if (hint < pr.match && m.index <= pr.match && (pr.state !== 'probe' || pr.next - 1 === m.index)) {
+      // The follower no longer holds entries it acknowledged: it lost part of its log (a damaged
+      // or replaced disk). Forget what it matched and probe down from what it has; without this
+      // the leader would probe at its old match forever, a round trip at a time.
+      pr.lostEntries(hint);
+      maybeSendAppend(r, m.from, true);
+      return;
+    }
+    // Only a rejection that moves the probe sends again at once; others wait for a heartbeat
+    // answer, so a follower that keeps refusing costs at most one append per heartbeat.
     if (pr.maybeDecrTo(m.index, hint)) {
       if (pr.state === 'replicate') pr.becomeProbe();
       maybeSendAppend(r, m.from, true);
@@ -144,10 +154,17 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatResponseMessage): void {
   pr.probeSent = false;
   if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
   if (pr.match < r.log.lastIndex()) maybeSendAppend(r, m.from, true);
-  if (m.context.byteLength === 0) return;
-  const acks = r.readOnly.recvAck(m.from, m.context);
-  if (!acks || jointVote(r.trk.incoming, r.trk.outgoing, acks) !== 'won') return;
-  for (const rr of r.readOnly.advance(m.context)) answerRead(r, rr.from, rr.index, rr.context);
+  const anyRound = r.cfg.bugs.readAckAnyRound === true;
+  if (m.readRound === 0 && !anyRound) return;
+  r.readOnly.recvAck(m.from, m.readRound, anyRound);
+  releaseConfirmedReads(r);
+}
+
+/** Answers every pending read whose heartbeat round a quorum of voters acknowledged. */
+function releaseConfirmedReads(r: Raft): void {
+  const confirmed = (round: number): boolean =>
+    jointVote(r.trk.incoming, r.trk.outgoing, r.readOnly.ackedAtLeast(round)) === 'won';
+  for (const rr of r.readOnly.release(confirmed)) answerRead(r, rr.from, rr.index, rr.context);
 }
 
 // ---- ReadIndex (thesis §6.4) ----
@@ -172,13 +189,12 @@ function startRead(r: Raft, from: NodeId, context: Uint8Array): boolean {
     return true;
   }
   if (r.readOnly.size >= r.cfg.maxPendingReadIndex) return false;
-  if (!r.readOnly.add(r.log.committed, from, context)) return true;
-  const acks = r.readOnly.recvAck(r.id, context);
-  if (acks && jointVote(r.trk.incoming, r.trk.outgoing, acks) === 'won') {
-    for (const rr of r.readOnly.advance(context)) answerRead(r, rr.from, rr.index, rr.context);
-    return true;
-  }
-  r.bcastHeartbeat(context);
+  // A duplicate (same requester, same context) is the same request: it is answered with the pending one.
+  if (r.readOnly.add(r.log.committed, from, context) === 'duplicate') return true;
+  const round = r.readOnly.pendingRound;
+  r.readOnly.recvAck(r.id, round);
+  releaseConfirmedReads(r);
+  if (r.readOnly.size > 0) r.bcastHeartbeat(round);
   return true;
 }
 

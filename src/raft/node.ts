@@ -1,4 +1,5 @@
 // RaftNode: the public face of the core. Feed it ticks, messages and requests; collect Ready batches.
+import { DropCounters, checkSender, type DropReason, type ReceiverView } from './sender-check.ts';
 import type { ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot } from './types.ts';
 import { RaftError } from './types.ts';
 import type { RaftConfig } from './config.ts';
@@ -6,7 +7,7 @@ import { Raft, type Role } from './raft.ts';
 import { RaftErrorCode, proposalDropped } from './errors.ts';
 import type { ProgressState } from './progress.ts';
 import { applyConfChangeToState, encodeConfChange, type ConfChange, leaveJointConfChange } from './conf-change.ts';
-import { confChangeAllowed, handleReadIndex, handleTransfer } from './leader.ts';
+import { confChangeAllowed, handleReadIndex, handleTransfer, maybeSendAppend } from './leader.ts';
 
 export interface SoftState {
   readonly leader: NodeId | null;
@@ -51,6 +52,8 @@ export interface PeerStatus {
   readonly inflight: number;
   readonly inflightBytes: number;
   readonly pendingSnapshot: number;
+  /** Times the peer was found holding less than it had acknowledged (a damaged log). */
+  readonly regressions: number;
 }
 
 export interface RaftStatus {
@@ -66,6 +69,10 @@ export interface RaftStatus {
   readonly confState: ConfState;
   readonly leadTransferee: NodeId | null;
   readonly uncommittedBytes: number;
+  /** Entries this node acknowledged and lost are missing up to this index (0: none); it does not vote meanwhile. */
+  readonly missingAcknowledgedUpTo: number;
+  /** Leader: a membership change (or its first entry of the term) is not applied yet, so no new change is taken. */
+  readonly confChangePending: boolean;
   /** Per-peer replication progress; only the leader has it (empty otherwise). */
   readonly progress: Readonly<Record<NodeId, PeerStatus>>;
 }
@@ -102,9 +109,30 @@ export class RaftNode {
   /** Hand a message from the network to the core. Malformed or stale messages are ignored. */
   step(m: Message): void {
     if (m.to !== this.raft.id || m.from === this.raft.id) return;
+    const refused = checkSender(this.view, m);
+    if (refused !== null) {
+      this.dropped.count(refused);
+      this.lastDrop = { reason: refused, type: m.type, from: m.from, term: m.term };
+      return;
+    }
     // Proposals, reads and transfers from the network arrive only as forwarded requests.
     this.raft.step(m);
   }
+
+  /** Messages refused by checkSender, by reason; the last one for the log. */
+  readonly dropped = new DropCounters();
+  lastDrop: { readonly reason: DropReason; readonly type: Message['type']; readonly from: NodeId; readonly term: number } | null = null;
+
+  /** The receiving side as checkSender sees it (one object, read live: no allocation per message). */
+  private readonly view: ReceiverView = ((node: RaftNode): ReceiverView => ({
+    get term() { return node.raft.term; },
+    get lead() { return node.raft.lead; },
+    get isLeader() { return node.raft.role === 'leader'; },
+    get knowsNoConfiguration() { return node.raft.trk.progress.size === 0; },
+    get inLeaderLease() { return node.raft.role === 'leader' || (node.raft.lead !== null && node.raft.electionElapsed < node.raft.cfg.electionTicks); },
+    isVoter: (id) => node.raft.trk.isVoter(id),
+    isMember: (id) => node.raft.trk.progress.has(id),
+  }))(this);
 
   /**
    * Propose a command. Throws RAFT_PROPOSAL_DROPPED without a leader or during
@@ -197,10 +225,30 @@ export class RaftNode {
     return next;
   }
 
-  /** The transport could not reach `id`: stop pipelining to it. */
+  /**
+   * The transport could not reach `id`. A leader stops pipelining to it; a
+   * follower that lost its leader forgets it and campaigns soon (see
+   * Raft.leaderUnreachable).
+   */
   reportUnreachable(id: NodeId): void {
-    const pr = this.raft.trk.progress.get(id);
-    if (this.raft.role === 'leader' && pr && pr.state === 'replicate') pr.becomeProbe();
+    const r = this.raft;
+    const pr = r.trk.progress.get(id);
+    if (r.role === 'leader' && pr && pr.state === 'replicate') pr.becomeProbe();
+    if (r.role === 'follower' && r.lead === id) r.leaderUnreachable();
+  }
+
+  /**
+   * The transport has a working link to `id` again (a new connection): a
+   * leader probes it at once instead of waiting for its next heartbeat, so a
+   * board back from a partition rejoins within a round trip.
+   */
+  reportReachable(id: NodeId): void {
+    const r = this.raft;
+    const pr = r.trk.progress.get(id);
+    if (r.role !== 'leader' || !pr || id === r.id) return;
+    if (pr.state === 'probe') pr.probeSent = false;
+    r.sendHeartbeat(id, 0);
+    maybeSendAppend(r, id, false);
   }
 
   /** Must be called after every snapshot message was sent (ok) or failed to send. */
@@ -319,7 +367,7 @@ export class RaftNode {
         progress[id] = {
           match: pr.match, next: pr.next, state: pr.state, learner: pr.isLearner,
           recentActive: pr.recentActive, inflight: pr.inflights.count,
-          inflightBytes: pr.inflights.bytes, pendingSnapshot: pr.pendingSnapshot,
+          inflightBytes: pr.inflights.bytes, pendingSnapshot: pr.pendingSnapshot, regressions: pr.regressions,
         };
       }
     }
@@ -328,7 +376,8 @@ export class RaftNode {
       commit: r.log.committed, applied: r.log.applied,
       firstIndex: r.log.firstIndex(), lastIndex: r.log.lastIndex(),
       confState: r.trk.confState(), leadTransferee: r.leadTransferee,
-      uncommittedBytes: r.uncommittedSize, progress,
+      uncommittedBytes: r.uncommittedSize, missingAcknowledgedUpTo: r.missingAcknowledged() ? r.lostUpTo : 0,
+      confChangePending: r.role === 'leader' && r.pendingConfIndex > r.log.applied, progress,
     };
   }
 }

@@ -61,6 +61,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /** Times the follower was found holding less than it had acknowledged (lost log entries). */
+  regressions = 0;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflightMsgs: number, maxInflightBytes: number, public isLearner: boolean) {
@@ -108,7 +110,11 @@ export class Progress {
     return updated;
   }
 
-  /** An append at `rejected` was refused; move next back toward the hint. Returns false for stale rejections. */
+  /**
+   * An append at `rejected` was refused; move next back toward the hint.
+   * Returns false for stale rejections, and for those that would probe the
+   * same index again (no progress: wait for the next heartbeat answer).
+   */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false;
@@ -116,9 +122,19 @@ export class Progress {
       return true;
     }
     if (this.next - 1 !== rejected) return false;
-    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1, 1);
+    const next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1, 1);
+    if (next === this.next) return false;
+    this.next = next;
     this.probeSent = false;
     return true;
+  }
+
+  /** The follower lost entries it had acknowledged: it holds at most `lastIndex`. */
+  lostEntries(lastIndex: number): void {
+    this.regressions++;
+    this.match = 0;
+    this.resetState('probe');
+    this.next = Math.max(1, lastIndex + 1);
   }
 
   /** Sent entries up to lastIndex (bytes of payload). */

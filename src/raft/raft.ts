@@ -56,6 +56,14 @@ export class Raft {
   transferCampaignPending = false;
   /** The leader defers appends so that proposals between two Readys travel in one message. */
   needBroadcast = false;
+  /** Ticks until an early campaign after the leader's link was lost (null: none planned). */
+  earlyCampaignIn: number | null = null;
+  /**
+   * This node was told of a commit beyond its log: it lost entries it had
+   * acknowledged. Until its log reaches this index again it neither votes nor
+   * campaigns (its shorter log could let a candidate without committed entries win).
+   */
+  lostUpTo = 0;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -104,6 +112,7 @@ export class Raft {
     this.pendingReads = [];
     this.needBroadcast = false;
     this.transferCampaignPending = false;
+    this.earlyCampaignIn = null;
   }
 
   becomeFollower(term: number, lead: NodeId | null): void {
@@ -145,7 +154,18 @@ export class Raft {
 
   promotable(): boolean {
     const pr = this.trk.progress.get(this.id);
-    return pr !== undefined && !pr.isLearner && !this.log.unstable.snapshot;
+    return pr !== undefined && !pr.isLearner && !this.log.unstable.snapshot && !this.missingAcknowledged();
+  }
+
+  lostEntriesUpTo(index: number): void {
+    this.lostUpTo = Math.max(this.lostUpTo, index);
+  }
+
+  /** Whether entries this node acknowledged are still missing from its log. */
+  missingAcknowledged(): boolean {
+    if (this.lostUpTo === 0) return false;
+    if (this.log.lastIndex() >= this.lostUpTo) this.lostUpTo = 0;
+    return this.lostUpTo !== 0;
   }
 
   // ---- time ----
@@ -157,10 +177,37 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.earlyCampaignIn !== null && --this.earlyCampaignIn <= 0) {
+      this.earlyCampaignIn = null;
+      if (this.promotable() && this.lead === null) {
+        this.electionElapsed = 0;
+        this.hup(this.cfg.preVote ? 'pre-election' : 'election');
+        return;
+      }
+    }
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.hup(this.cfg.preVote ? 'pre-election' : 'election');
     }
+  }
+
+  /**
+   * The transport lost its link to our leader (its connection closed, or went
+   * silent): forget the leader, which ends our lease with it (we grant
+   * pre-votes again), and campaign soon instead of after a whole election
+   * timeout. Voters go in the order of their ids, two ticks apart, so that
+   * when the leader's process died and everyone noticed at once they do not
+   * split the vote. Only pre-vote makes this harmless: if the leader is alive
+   * and the others hear it, they refuse our pre-vote and its next heartbeat
+   * makes us its follower again.
+   */
+  leaderUnreachable(): void {
+    if (this.role !== 'follower' || this.lead === null || !this.cfg.preVote) return;
+    const gone = this.lead;
+    this.lead = null;
+    const voters = this.trk.voters().filter((v) => v !== gone).sort();
+    const rank = voters.indexOf(this.id);
+    if (rank >= 0) this.earlyCampaignIn = 1 + 2 * rank;
   }
 
   private tickHeartbeat(): void {
@@ -175,12 +222,17 @@ export class Raft {
         }
         for (const [id, pr] of this.trk.progress) if (id !== this.id) pr.recentActive = false;
       }
-      // A transfer that did not finish within an election timeout is abandoned.
+      // A transfer that did not finish within an election timeout is abandoned; a leader
+      // that is no longer a voter (its hand-over did not finish) steps down.
       this.leadTransferee = null;
+      if (!this.trk.isVoter(this.id)) {
+        this.becomeFollower(this.term, null);
+        return;
+      }
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? emptyBytes);
+      this.bcastHeartbeat(this.readOnly.pendingRound);
     }
   }
 
@@ -299,7 +351,7 @@ export class Raft {
       this.vote === m.from ||
       (this.vote === null && this.lead === null) ||
       (m.type === 'pre-vote' && m.term > this.term);
-    const upToDate = this.cfg.bugs.voteWithoutLogCheck === true || this.log.isUpToDate(m.index, m.logTerm);
+    const upToDate = this.cfg.bugs.voteWithoutLogCheck === true || (this.log.isUpToDate(m.index, m.logTerm) && !this.missingAcknowledged());
     const respType = m.type === 'vote' ? 'vote-response' : 'pre-vote-response';
     if (canVote && upToDate) {
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
@@ -369,18 +421,52 @@ export class Raft {
     this.needBroadcast = false;
   }
 
-  bcastHeartbeat(context: Uint8Array): void {
-    for (const [id, pr] of this.trk.progress) {
-      if (id === this.id) continue;
-      this.send({
-        type: 'heartbeat', from: this.id, to: id, term: this.term,
-        commit: Math.min(pr.match, this.log.committed), context,
-      });
-    }
+  /** `readRound`: the ReadIndex round this broadcast confirms (0 when no read waits). */
+  bcastHeartbeat(readRound: number): void {
+    for (const id of this.trk.progress.keys()) if (id !== this.id) this.sendHeartbeat(id, readRound);
+  }
+
+  sendHeartbeat(to: NodeId, readRound: number): void {
+    const pr = this.trk.progress.get(to);
+    if (!pr) return;
+    this.send({
+      type: 'heartbeat', from: this.id, to, term: this.term,
+      commit: Math.min(pr.match, this.log.committed), readRound,
+    });
   }
 
   send(m: Message): void {
     this.msgs.push(m);
+  }
+
+  /**
+   * The leader was removed or demoted: hand leadership to the most up-to-date voter of the
+   * new configuration without waiting for an election. When that voter already holds the
+   * whole log it gets timeout-now at once and this node steps down; otherwise this node
+   * keeps leading (taking no proposals) and catches it up first: timeout-now leaves when
+   * its match reaches the last index (handleAppendResponse), and this node steps down when
+   * the new leader's term reaches it, or after one election timeout (tickHeartbeat).
+   */
+  private handOver(): void {
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const id of this.trk.voters()) {
+      const pr = this.trk.progress.get(id);
+      if (id !== this.id && pr && pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best !== null && bestMatch === this.log.lastIndex()) sendTimeoutNow(this, best);
+    if (best === null || bestMatch === this.log.lastIndex()) {
+      this.becomeFollower(this.term, null);
+      return;
+    }
+    this.leadTransferee = best;
+    this.electionElapsed = 0;
+    // The quorum changed: the commit index may move; the transferee gets what it lacks now.
+    this.maybeCommit();
+    this.needBroadcast = true;
   }
 
   // ---- snapshots and membership ----
@@ -406,18 +492,7 @@ export class Raft {
     this.isLearner = self?.isLearner ?? false;
     if (this.role !== 'leader') return;
     if (!self || self.isLearner) {
-      // The leader was removed or demoted: hand over to the most caught-up voter, then step down.
-      let best: NodeId | null = null;
-      let bestMatch = -1;
-      for (const id of this.trk.voters()) {
-        const pr = this.trk.progress.get(id);
-        if (pr && pr.match > bestMatch) {
-          best = id;
-          bestMatch = pr.match;
-        }
-      }
-      if (best !== null && bestMatch === this.log.lastIndex()) sendTimeoutNow(this, best);
-      this.becomeFollower(this.term, null);
+      this.handOver();
       return;
     }
     // The quorum changed: the commit index may move, new members need probing.

@@ -106,13 +106,14 @@ export interface VoteResponseMessage extends Header {
 export interface HeartbeatMessage extends Header {
   readonly type: 'heartbeat';
   readonly commit: number;
-  /** ReadIndex context carried for quorum confirmation (empty when none). */
-  readonly context: Uint8Array;
+  /** The leader's ReadIndex round this heartbeat confirms (0: no read waits); see read-only.ts. */
+  readonly readRound: number;
 }
 
 export interface HeartbeatResponseMessage extends Header {
   readonly type: 'heartbeat-response';
-  readonly context: Uint8Array;
+  /** Echo of the heartbeat's readRound. */
+  readonly readRound: number;
 }
 
 export interface SnapshotMessage extends Header {

@@ -1,6 +1,7 @@
 // The replicated state machine: applies committed log entries to the SQLite
 // database, deterministically and transactionally, and answers queries.
-import { CommandDecodeError, decodeCommand, flattenCommand } from '../model/index.ts';
+import { createHash } from 'node:crypto';
+import { CommandDecodeError, decodeCommand, encodeCommand, flattenCommand, isAccessCommand } from '../model/index.ts';
 import type { CommandEnvelope, ObjectKind, ObjectValues } from '../model/index.ts';
 import { applyObjectCommand } from './apply-command.ts';
 import { int, text } from './database.ts';
@@ -15,6 +16,7 @@ import { readConfState, readMembers, writeMembership } from './membership.ts';
 import type { Member } from './membership.ts';
 import type { ConfState } from '../raft/types.ts';
 import { loadSqlJs } from './sqljs.ts';
+import { applyAccessCommand, joinTokenUsable, readCredentials, seedCredentials, type MemberCredential } from './access.ts';
 
 /** Default cap on remembered request ids (exactly-once window). */
 export const DEFAULT_MAX_REQUESTS = 10_000;
@@ -117,15 +119,24 @@ export class StateMachine {
 
   private applyEnvelope(index: number, envelope: CommandEnvelope): ApplyResult {
     const { requestId } = envelope;
-    const seen = this.db.one('SELECT outcome FROM requests WHERE request_id = ?', [requestId]);
+    const fingerprint = commandFingerprint(envelope);
+    const seen = this.db.one('SELECT outcome, fingerprint FROM requests WHERE request_id = ?', [requestId]);
     if (seen !== null) {
+      // Images from before fingerprints were kept have '' and match anything.
+      const stored = text(seen, 1);
+      if (stored !== '' && stored !== fingerprint) {
+        const outcome: Outcome = { ok: false, error: { code: 'REQUEST_ID_REUSED', message: `request id ${requestId} was used for a different command` } };
+        return { index, requestId, outcome, duplicate: true, changes: [] };
+      }
       return { index, requestId, outcome: JSON.parse(text(seen, 0)) as Outcome, duplicate: true, changes: [] };
     }
-    const commands = flattenCommand(envelope.command);
+    const command = envelope.command;
+    const commands = flattenCommand(command);
     let changes: Change[] = [];
     let outcome: Outcome;
     let position = 0;
     try {
+      if (isAccessCommand(command)) applyAccessCommand(this.db, command, index);
       for (; position < commands.length; position++) changes.push(applyObjectCommand(this.db, commands[position]!, index));
       outcome = { ok: true, revision: index };
     } catch (e) {
@@ -137,7 +148,7 @@ export class StateMachine {
       changes = [];
     }
     for (const c of changes) this.db.run('INSERT INTO changes (revision, kind, id, op) VALUES (?, ?, ?, ?)', [index, c.kind, c.id, c.op]);
-    this.db.run('INSERT INTO requests (request_id, revision, outcome) VALUES (?, ?, ?)', [requestId, index, JSON.stringify(outcome)]);
+    this.db.run('INSERT INTO requests (request_id, revision, outcome, fingerprint) VALUES (?, ?, ?, ?)', [requestId, index, JSON.stringify(outcome), fingerprint]);
     return { index, requestId, outcome, duplicate: false, changes };
   }
 
@@ -228,6 +239,32 @@ export class StateMachine {
     return readConfState(this.db);
   }
 
+  /** The founding boards' member credentials, once, right after the bootstrap configuration. */
+  seedCredentials(verifiers: Readonly<Record<string, string>>, voters: readonly string[]): void {
+    this.checkOpen();
+    if (this.applied !== 1 || readCredentials(this.db).length > 0) throw new StateMachineError('CLOSED', 'credentials are seeded only into a new bootstrap state');
+    seedCredentials(this.db, verifiers, voters);
+  }
+
+  /** Member credentials (digests of members' secrets), sorted by board id. */
+  credentials(): MemberCredential[] {
+    this.checkOpen();
+    return readCredentials(this.db);
+  }
+
+  /** Whether `board` could spend the join token with this digest now (checked again when applied). */
+  joinTokenUsable(tokenDigest: string, board: string, verifier: string, nowMs: number): boolean {
+    this.checkOpen();
+    return joinTokenUsable(this.db, tokenDigest, board, verifier, nowMs);
+  }
+
+  /** The fingerprint remembered with a request id, or null when the id is not remembered. */
+  requestFingerprint(requestId: string): string | null {
+    this.checkOpen();
+    const row = this.db.one('SELECT fingerprint FROM requests WHERE request_id = ?', [requestId]);
+    return row === null ? null : text(row, 0);
+  }
+
   /** Current members (sorted by id) with their addresses where known. */
   members(): Member[] {
     this.checkOpen();
@@ -254,6 +291,11 @@ export class StateMachine {
   private checkOpen(): void {
     if (this.closed) throw new StateMachineError('CLOSED', 'state machine is closed');
   }
+}
+
+/** What a request id is remembered with: the digest of its command's canonical bytes. */
+export function commandFingerprint(envelope: CommandEnvelope): string {
+  return createHash('sha256').update(encodeCommand({ requestId: 'x', command: envelope.command }, Number.MAX_SAFE_INTEGER)).digest('hex').slice(0, 32);
 }
 
 /** Request ids and change records are pruned at every index divisible by this. */

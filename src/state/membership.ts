@@ -3,6 +3,7 @@
 import type { ConfState } from '../raft/types.ts';
 import { int, text } from './database.ts';
 import type { SqlDatabase } from './database.ts';
+import { updateCredentialsForMembership } from './access.ts';
 
 export interface Member {
   readonly id: string;
@@ -49,6 +50,8 @@ function memberIds(cs: ConfState): string[] {
 
 /** Inside the apply transaction: store the configuration, record given addresses, drop those of removed members. */
 export function writeMembership(db: SqlDatabase, index: number, confState: ConfState, context: string | undefined): void {
+  const before = readConfState(db);
+  const previous = before === null ? [] : memberIds(before);
   const stored: ConfState = {
     voters: [...confState.voters].sort(),
     learners: [...confState.learners].sort(),
@@ -71,6 +74,7 @@ export function writeMembership(db: SqlDatabase, index: number, confState: ConfS
     const id = text(row, 0);
     if (!ids.includes(id)) db.run('DELETE FROM member_addresses WHERE id = ?', [id]);
   }
+  updateCredentialsForMembership(db, index, previous, ids, [...new Set([...stored.voters, ...stored.votersOutgoing])]);
 }
 
 export function readConfState(db: SqlDatabase): ConfState | null {

@@ -21,6 +21,12 @@ export const APPLY_ERROR_CODES = [
   'STILL_REFERENCED',
   /** A database constraint caught what the checks above did not (a bug, but deterministic). */
   'CONSTRAINT',
+  /** A request id remembered for a different command. */
+  'REQUEST_ID_REUSED',
+  /** A join token that is unknown, expired or spent by another board. */
+  'JOIN_REFUSED',
+  /** A bounded table (outstanding join tokens) is full. */
+  'LIMIT_REACHED',
 ] as const;
 export type ApplyErrorCode = (typeof APPLY_ERROR_CODES)[number];
 

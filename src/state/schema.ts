@@ -123,6 +123,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'member credentials, join tokens, request fingerprints',
+    sql: `
+      -- What a board must prove to speak Raft as itself: the SHA-256 of its own member secret.
+      -- Rows of removed members are deleted; a joined board's row is pending (dropped after
+      -- pending_until_ms) until a configuration change makes it a member (bounded by membership
+      -- plus outstanding join tokens).
+      CREATE TABLE member_credentials (
+        id TEXT PRIMARY KEY,
+        verifier TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        pending_until_ms INTEGER,
+        -- Index of the change that made the board a voter; NULL while it is not one.
+        voter_since INTEGER
+      ) STRICT;
+      -- Join tokens (their SHA-256 only), each admitting one board until it expires
+      -- (at most MAX_JOIN_TOKENS rows; expired ones are deleted by the next access command).
+      CREATE TABLE join_tokens (
+        token_digest TEXT PRIMARY KEY,
+        expires_at_ms INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        used_by TEXT,
+        used_verifier TEXT
+      ) STRICT;
+      -- A request id reused with a different command is refused: each remembers its command's digest.
+      ALTER TABLE requests ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

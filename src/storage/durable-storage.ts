@@ -55,6 +55,9 @@ export class DurableStorage {
    */
   async takeSnapshot(appliedIndex: number, confState: ConfState, image: Uint8Array): Promise<SnapshotMetadata> {
     const metadata: SnapshotMetadata = { index: appliedIndex, term: this.logStore.term(appliedIndex), confState };
+    // PLANTED BUG (never in images): compact the log past the snapshot on disk before that snapshot
+    // is durable (a power cut in between leaves the board with neither).
+    if (globalThis.raftlightPlantedBugs?.compactPastSnapshot === true) await this.wal.releaseTo(appliedIndex);
     await this.snapshots.save({ metadata, data: image });
     this.logStore.createSnapshot(metadata);
     const to = this.policy.compactTo(appliedIndex, this.logStore.firstIndex());

@@ -17,6 +17,10 @@ export interface StorageFs {
   /** Opens for read+write; `create` fails if the file exists ('wx+'), otherwise the file must exist. */
   open(path: string, mode: 'create' | 'existing' | 'read'): Promise<StorageFile>;
   readFile(path: string): Promise<Uint8Array>;
+  /** For the one synchronous read the Raft core needs (a snapshot it must send). */
+  readFileSync(path: string): Uint8Array;
+  /** Fails (EACCES, EROFS, ENOENT...) unless `dir` exists and can be written. */
+  checkWritable(dir: string): Promise<void>;
   readdir(dir: string): Promise<string[]>;
   mkdir(dir: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
@@ -62,6 +66,8 @@ export const nodeFs: StorageFs = {
   async readFile(path) {
     return fsp.readFile(path);
   },
+  readFileSync: (path) => fs.readFileSync(path),
+  checkWritable: (dir) => fsp.access(dir, fs.constants.W_OK),
   readdir: (dir) => fsp.readdir(dir),
   async mkdir(dir) {
     await fsp.mkdir(dir, { recursive: true });

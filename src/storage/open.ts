@@ -1,7 +1,6 @@
 // Opening a board's data directory: lock it, load the newest valid snapshot,
 // replay the WAL after it, and hand back the storage the board wires up.
 //   <dir>/LOCK   <dir>/wal/*.wal   <dir>/snap/*.snap
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StorageError, WalCorruptError } from './errors.ts';
 import { acquireDataDirLock, notWritable } from './data-dir-lock.ts';
@@ -21,6 +20,11 @@ export interface OpenDataDirOptions {
   readonly policy?: SnapshotPolicyOptions;
   readonly fs?: StorageFs;
   readonly logger?: (message: string) => void;
+  /**
+   * Take the directory's LOCK file (default). The simulation runs several boards
+   * in one process on simulated disks, where the pid lock means nothing.
+   */
+  readonly lock?: boolean;
 }
 
 export interface OpenedDataDir {
@@ -37,20 +41,20 @@ export interface OpenedDataDir {
 
 export async function openDataDir(options: OpenDataDirOptions): Promise<OpenedDataDir> {
   const dir = path.resolve(options.dir);
+  const fsx = options.fs ?? nodeFs;
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.accessSync(dir, fs.constants.W_OK);
+    await fsx.mkdir(dir);
+    await fsx.checkWritable(dir);
   } catch (e) {
     throw notWritable(dir, e);
   }
-  const lock = acquireDataDirLock(dir);
+  const lock = options.lock === false ? { release: () => {} } : acquireDataDirLock(dir);
   try {
-    const fsx = options.fs ?? nodeFs;
     const logger = options.logger;
     const walDir = path.join(dir, 'wal');
     const snapshots = await SnapshotStore.open({ dir: path.join(dir, 'snap'), keep: options.keepSnapshots, fs: fsx, logger });
     const snapshot = await snapshots.loadNewest();
-    const hadWal = fs.existsSync(walDir) && fs.readdirSync(walDir).some((f) => f.endsWith('.wal'));
+    const hadWal = (await fsx.readdir(walDir).catch(() => [])).some((f) => f.endsWith('.wal'));
     if (snapshot !== null && !hadWal) {
       throw new WalCorruptError('WAL_SEGMENT_MISSING', walDir, 0, `snapshot ${snapshot.metadata.index} exists but the write-ahead log has no segments (hard state would be lost)`);
     }
@@ -62,6 +66,12 @@ export async function openDataDir(options: OpenDataDirOptions): Promise<OpenedDa
     if (hardState.commit > lastIndex) {
       await wal.close();
       throw new WalCorruptError('WAL_CORRUPT', walDir, 0, `hard state commit ${hardState.commit} is beyond the last entry ${lastIndex}: committed entries are missing`);
+    }
+    // The snapshot may be newer than the log's record of it (a power cut between the snapshot's
+    // rename and the log's marker, or a cut log): the log then learns of it, so that what the
+    // core appends next (after the snapshot) follows on in the log too.
+    if (entries.length === 0 && base.index > 0 && (wal.lastIndex < base.index || log.snapshot?.index !== base.index)) {
+      await wal.saveSnapshot(base.index, base.term);
     }
     const logStore = new LogStore({ hardState, snapshot: base, entries, loadSnapshot: (m) => snapshots.readImageSync(m) });
     const storage = new DurableStorage(wal, logStore, snapshots, new SnapshotPolicy(options.policy));

@@ -1,6 +1,5 @@
 // Snapshot files on disk: written atomically, the newest `keep` kept, the
 // newest valid one loaded on start (a corrupt newest falls back, logged).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from './crc32.ts';
 import { StorageError } from './errors.ts';
@@ -73,24 +72,27 @@ export class SnapshotStore {
     const header = encodeHeader({ metadata: snapshot.metadata, size: snapshot.data.length, crc: crc32(snapshot.data) });
     const temp = path.join(this.dir, name + SNAPSHOT_TEMP_SUFFIX);
     await this.fs.unlink(temp).catch(() => {});
-    const f = await this.fs.open(temp, 'create');
+    let f;
     try {
+      f = await this.fs.open(temp, 'create');
       await f.write(header, 0);
       await f.write(snapshot.data, header.length);
       await f.sync();
+      await f.close();
+      return await this.install(temp, name, index, term);
     } catch (e) {
-      await f.close().catch(() => {});
+      await f?.close().catch(() => {});
       await this.fs.unlink(temp).catch(() => {});
-      throw new StorageError('SNAPSHOT_CORRUPT', `writing snapshot ${name} failed: ${(e as Error).message}`, { cause: e });
+      if (e instanceof StorageError) throw e;
+      throw new StorageError('SNAPSHOT_WRITE_FAILED', `writing snapshot ${name} failed: ${(e as Error).message}`, { cause: e });
     }
-    await f.close();
-    return this.install(temp, name, index, term);
   }
 
   /** Renames a complete, fsynced temp file into place and prunes old snapshots. */
   async install(temp: string, name: string, index: number, term: number): Promise<SnapshotFile> {
     await this.fs.rename(temp, path.join(this.dir, name));
-    await this.fs.syncDir(this.dir);
+    // PLANTED BUG (never in images): the rename is left to the next directory fsync, if any.
+    if (!globalThis.raftlightPlantedBugs?.skipSnapshotDirSync === true) await this.fs.syncDir(this.dir);
     const entry = { file: name, index, term };
     this.files = this.files.filter((f) => f.file !== name);
     this.files.push(entry);
@@ -99,7 +101,7 @@ export class SnapshotStore {
       const old = this.files.shift()!;
       await this.fs.unlink(path.join(this.dir, old.file)).catch(() => {});
     }
-    await this.fs.syncDir(this.dir);
+    if (!globalThis.raftlightPlantedBugs?.skipSnapshotDirSync === true) await this.fs.syncDir(this.dir);
     return entry;
   }
 
@@ -128,7 +130,7 @@ export class SnapshotStore {
   readImageSync(metadata: SnapshotMetadata): Uint8Array {
     const f = this.files.find((x) => x.index === metadata.index && x.term === metadata.term);
     if (f === undefined) throw new SnapshotUnavailableError();
-    const decoded = decodeSnapshotFile(fs.readFileSync(path.join(this.dir, f.file)));
+    const decoded = decodeSnapshotFile(this.fs.readFileSync(path.join(this.dir, f.file)));
     if (typeof decoded === 'string') throw new StorageError('SNAPSHOT_CORRUPT', `snapshot ${f.file}: ${decoded}`);
     return decoded.data;
   }

@@ -7,7 +7,8 @@
 // the limits before anything is allocated; any defect is a CodecError with a stable code.
 import type { ConfState, Entry, EntryType, Message, MessageType, NodeId, Snapshot } from '../raft/types.ts';
 
-export const CODEC_VERSION = 1;
+// Version 2: heartbeats carry a ReadIndex round instead of a context.
+export const CODEC_VERSION = 2;
 
 export type CodecErrorCode =
   | 'CODEC_TRUNCATED'
@@ -245,10 +246,10 @@ export function encodeMessage(msg: Message, limits: CodecLimits = defaultCodecLi
       break;
     case 'heartbeat':
       w.varint(msg.commit);
-      w.bytes(msg.context);
+      w.varint(msg.readRound);
       break;
     case 'heartbeat-response':
-      w.bytes(msg.context);
+      w.varint(msg.readRound);
       break;
     case 'snapshot':
       writeSnapshot(w, msg.snapshot, limits);
@@ -320,10 +321,10 @@ function readBody(r: ByteReader, type: MessageType, h: HeaderFields, limits: Cod
       return { type, ...h, reject: r.bool() };
     case 'heartbeat': {
       const commit = r.varint();
-      return { type, ...h, commit, context: r.bytes(maxBytes, true) };
+      return { type, ...h, commit, readRound: r.varint() };
     }
     case 'heartbeat-response':
-      return { type, ...h, context: r.bytes(maxBytes, true) };
+      return { type, ...h, readRound: r.varint() };
     case 'snapshot':
       return { type, ...h, snapshot: readSnapshot(r, limits) };
     case 'propose':

@@ -1,7 +1,7 @@
 // Broker hooks that reserve the Raft topics of a board's broker for cluster members.
 //
-// A member logs in with username = its board id, password = the cluster's member secret and
-// client id = raftlight-<cluster>-<id>. Members may publish only to the broker owner's raft
+// A member logs in with username = its board id, password = its own member secret (the
+// installation keeps only the secret's SHA-256, per board) and client id = raftlight-<cluster>-<id>. Members may publish only to the broker owner's raft
 // topics and subscribe only to their own; nobody else may touch raftlight/<cluster>/raft/#.
 // Everything else (non-member logins, non-raft topics) is delegated to a fallback, so the
 // API's own rules compose with these; without a fallback it is refused.
@@ -45,7 +45,8 @@ export interface MemberAuthOptions {
   readonly cluster: string;
   /** The board whose broker these hooks guard: members may publish only to its raft topics. */
   readonly self: NodeId;
-  readonly memberSecret: string | Uint8Array;
+  /** The SHA-256 (hex) of board `id`'s member secret; undefined for a board that is not a member. */
+  readonly verifierOf: (id: NodeId) => string | undefined;
   /** Largest payload accepted on a raft topic; bigger ones close the publisher's connection. */
   readonly maxRaftPayloadBytes?: number;
   /** Rules for non-member logins and non-raft topics. Missing hooks refuse. */
@@ -66,6 +67,8 @@ export interface MemberAuth {
   readonly hooks: BrokerAuthHooks;
   /** The board id of an authenticated member client, or undefined. */
   memberOf(client: Client | null): NodeId | undefined;
+  /** Closes member sessions whose credential is gone (removed member); returns how many. */
+  disconnectRevoked(): number;
   readonly counters: Readonly<MemberAuthCounters>;
 }
 
@@ -77,11 +80,12 @@ export function createMemberAuth(options: MemberAuthOptions): MemberAuth {
   const { cluster, self, fallback = {} } = options;
   validateClusterName(cluster);
   validateNodeId(self);
-  // Comparing fixed-size digests keeps the comparison constant-time whatever the lengths.
-  const secretDigest = digest(options.memberSecret);
   const maxPayload = options.maxRaftPayloadBytes ?? defaultMaxPayloadBytes;
   // Authenticated member clients; weak, so a disconnected client is simply forgotten.
   const members = new WeakMap<Client, NodeId>();
+  // The same clients with the digest they proved, to end sessions whose credential went away
+  // (closed ones are dropped at every login: at most one entry per member and connection).
+  const live = new Map<Client, string>();
   const counters: MemberAuthCounters = { authRefused: 0, publishRefused: 0, oversizedRefused: 0, subscribeRefused: 0 };
   const log = (code: AuthEventCode, client: Client | null, detail: string): void => {
     options.log?.({ code, clientId: client?.id ?? '(broker)', detail });
@@ -93,14 +97,19 @@ export function createMemberAuth(options: MemberAuthOptions): MemberAuth {
   const authenticate: Authenticate = (client, username, password, done) => {
     const claimsMember = memberIdFromClientId(cluster, client.id) !== null;
     if (username !== undefined && password !== undefined && isValidId(username)) {
-      const ok = timingSafeEqual(digest(password), secretDigest);
+      // Comparing fixed-size digests keeps the comparison constant-time whatever the lengths.
+      const verifier = options.verifierOf(username);
+      const expected = verifier === undefined ? null : Buffer.from(verifier, 'hex');
+      const ok = expected !== null && expected.length === 32 && timingSafeEqual(digest(password), expected);
       if (ok && client.id === memberClientId(cluster, username)) {
         members.set(client, username);
+        for (const [c] of live) if (c.closed) live.delete(c);
+        live.set(client, verifier!);
         return done(null, true);
       }
       if (ok || claimsMember) {
         counters.authRefused++;
-        log('AUTH_MEMBER_REFUSED', client, `member login refused for ${JSON.stringify(username)}`);
+        log('AUTH_MEMBER_REFUSED', client, `member login refused for ${JSON.stringify(username)}${verifier === undefined ? ' (not a member of this board\'s installation)' : ''}`);
         return done(refuseLogin(4, 'bad member credentials or client id'), false);
       }
     }
@@ -162,9 +171,26 @@ export function createMemberAuth(options: MemberAuthOptions): MemberAuth {
     return fallback.authorizeForward ? fallback.authorizeForward(client, packet) : packet;
   };
 
+  const disconnectRevoked = (): number => {
+    let closed = 0;
+    for (const [client, verifier] of live) {
+      const id = members.get(client);
+      if (client.closed || id === undefined) {
+        live.delete(client);
+      } else if (options.verifierOf(id) !== verifier) {
+        live.delete(client);
+        log('AUTH_MEMBER_REFUSED', client, `member ${id} is no longer a member (or its credential changed): session closed`);
+        client.close();
+        closed++;
+      }
+    }
+    return closed;
+  };
+
   return {
     hooks: { authenticate, authorizePublish, authorizeSubscribe, authorizeForward },
     memberOf: (client) => (client ? members.get(client) : undefined),
+    disconnectRevoked,
     counters,
   };
 }

@@ -173,6 +173,10 @@ class MemoryTransport implements Transport {
   onUnreachable(handler: UnreachableHandler): void {
     this.unreachableHandler = handler;
   }
+  onReachable(_handler: UnreachableHandler): void {
+    // In memory, every peer is always connected: nothing to report.
+  }
+
 
   setPeers(peers: ReadonlyMap<NodeId, PeerAddress>): void {
     this.peers.clear();
@@ -193,6 +197,8 @@ class MemoryTransport implements Transport {
       out.set(id, {
         queued: q?.length ?? 0,
         queuedBytes: q?.bytes ?? 0,
+        lastHeardMsAgo: null,
+        deadLinks: 0,
         ...this.countersFor(id),
         connected: !this.closed && this.hub.members.has(id),
         via: 'memory',

@@ -38,10 +38,21 @@ export interface MqttTransportLimits {
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   readonly backoffJitter: number;
-  /** MQTT keepalive of outbound connections (dead peers are noticed within 1.5x this). */
+  /** MQTT keepalive of outbound connections: a backstop; deadLinkMs notices a dead link sooner. */
   readonly keepaliveSec: number;
+  /** Time allowed for the TCP handshake alone (answered by the peer's kernel, not its process). */
+  readonly tcpConnectTimeoutMs: number;
   /** Time allowed for TCP connect + CONNACK. */
   readonly connectTimeoutMs: number;
+  /**
+   * A link that carried our messages but brought nothing back for this long is
+   * dead (a crashed peer, a blackholed route): it is closed and dialed again.
+   * Raft answers every message it gets within a heartbeat, so silence this long
+   * means the peer cannot take part; the board sets it to one election timeout.
+   */
+  readonly deadLinkMs: number;
+  /** How often links are checked for that silence. */
+  readonly livenessCheckMs: number;
 }
 
 export const defaultMqttTransportLimits: MqttTransportLimits = Object.freeze({
@@ -58,11 +69,20 @@ export const defaultMqttTransportLimits: MqttTransportLimits = Object.freeze({
   maxReassemblyBytes: 96 * 1024 * 1024,
   reassemblyIdleMs: 30_000,
   maxConcurrentSnapshotSends: 2,
-  backoffInitialMs: 100,
-  backoffMaxMs: 10_000,
+  // Redial a lost peer every few hundred milliseconds at most: after a partition heals, the
+  // link (and with it the board's place in the cluster) comes back well within one election
+  // timeout. A dial to a dead board costs one SYN per peer and period.
+  backoffInitialMs: 50,
+  backoffMaxMs: 100,
   backoffJitter: 0.5,
   keepaliveSec: 10,
-  connectTimeoutMs: 5_000,
+  // A dial stuck on a blackholed route gives up fast and is tried again (the SYN retransmit
+  // timer would otherwise hold it for 1, then 3, then 7 s). The handshake is the kernel's
+  // work, fast even on a saturated board; CONNACK needs the peer's event loop, so it gets longer.
+  tcpConnectTimeoutMs: 250,
+  connectTimeoutMs: 2_000,
+  deadLinkMs: 1_000,
+  livenessCheckMs: 100,
 });
 
 /** Delay before reconnect attempt number `attempt` (0-based): exponential, capped, with jitter. */

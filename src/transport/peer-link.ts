@@ -28,7 +28,11 @@ export class PeerLink {
   dialTimer: NodeJS.Timeout | undefined;
   flushScheduled = false;
   snapshot: SnapshotSendSession | undefined;
-  counters = { sent: 0, dropped: 0, received: 0, rejected: 0, snapshotsSent: 0, snapshotsFailed: 0 };
+  /** Last time (ms) anything arrived from the peer, on either connection. */
+  lastHeardAt = 0;
+  /** When the oldest message sent since we last heard from the peer left (0: nothing unanswered). */
+  unansweredSince = 0;
+  counters = { sent: 0, dropped: 0, received: 0, rejected: 0, snapshotsSent: 0, snapshotsFailed: 0, deadLinks: 0 };
 
   constructor(readonly id: NodeId, caps: QueueCaps) {
     this.queue = new BoundedQueue(caps);
@@ -41,6 +45,7 @@ export class PeerLink {
       ...this.counters,
       connected: channel !== undefined,
       via: channel?.via ?? null,
+      lastHeardMsAgo: this.lastHeardAt === 0 ? null : Date.now() - this.lastHeardAt,
     };
   }
 }

@@ -20,6 +20,12 @@ import { OutboundConnection, toBuffer, type PeerTlsOptions } from './peer-outbou
 import { SnapshotReceiver } from './peer-snapshot-receiver.ts';
 import { SnapshotSendSession } from './peer-snapshot-sender.ts';
 import { chunkTopic, memberIdFromClientId, messageTopic, parseRaftTopic, validateClusterName } from './peer-topics.ts';
+import { MAX_SIDE_PAYLOAD_BYTES, type SideChannel, type SideHandler } from './side-channel.ts';
+
+/** Raft answers these within a heartbeat; answers themselves, proposals and transfers get none. */
+function expectsAnswer(m: Message): boolean {
+  return m.type === 'append' || m.type === 'heartbeat' || m.type === 'vote' || m.type === 'pre-vote' || m.type === 'read-index';
+}
 
 /** How long a duplicate connection is kept after traffic moved off it. */
 const DUPLICATE_GRACE_MS = 2_000;
@@ -47,7 +53,7 @@ export interface MqttTransportOptions {
   readonly random?: () => number;
 }
 
-export interface MqttTransport extends Transport {
+export interface MqttTransport extends Transport, SideChannel {
   /** Payloads that were not valid Raft traffic (any peer), and payloads from unknown clients. */
   readonly garbage: { readonly rejected: number };
 }
@@ -68,12 +74,16 @@ class MqttTransportImpl implements MqttTransport {
   private messageHandler: MessageHandler = () => {};
   private snapshotHandler: SnapshotStatusHandler = () => {};
   private unreachableHandler: UnreachableHandler = () => {};
+  private reachableHandler: UnreachableHandler = () => {};
+  private sideHandler: SideHandler = () => {};
+  readonly sideCounters = { sent: 0, dropped: 0, received: 0 };
   private nextTransfer: number;
   private activeSnapshotSends = 0;
   private closed = false;
   private readonly detach: () => void;
   /** Duplicate connections waiting out their grace period (at most one per peer). */
   private readonly retiring = new Map<NodeJS.Timeout, OutboundConnection>();
+  private readonly livenessTimer: NodeJS.Timeout;
 
   constructor(private readonly options: MqttTransportOptions) {
     validateClusterName(options.cluster);
@@ -95,6 +105,8 @@ class MqttTransportImpl implements MqttTransport {
     );
     for (const [id, address] of options.peers ?? []) this.addPeer(id, address);
     this.detach = this.attachBroker(options.aedes);
+    this.livenessTimer = setInterval(() => this.checkLiveness(), this.limits.livenessCheckMs);
+    this.livenessTimer.unref();
   }
 
   // ---- Transport interface ----
@@ -117,6 +129,7 @@ class MqttTransportImpl implements MqttTransport {
       link.counters.dropped++;
       return;
     }
+    if (expectsAnswer(msg) && link.unansweredSince === 0) link.unansweredSince = Date.now();
     if (this.channelOf(link) === undefined) {
       this.ensureConnection(link);
       return;
@@ -128,12 +141,32 @@ class MqttTransportImpl implements MqttTransport {
     this.messageHandler = handler;
   }
 
+  sendSide(to: NodeId, payload: Uint8Array): boolean {
+    const link = this.closed || to === this.self ? undefined : this.links.get(to);
+    const channel = link && this.channelOf(link);
+    if (channel === undefined || !channel.writable() || payload.byteLength > MAX_SIDE_PAYLOAD_BYTES) {
+      this.sideCounters.dropped++;
+      return false;
+    }
+    channel.publish(chunkTopic(this.cluster, to), encodeChunkFrame({ kind: 'side', payload }, this.limits.chunkBytes));
+    this.sideCounters.sent++;
+    return true;
+  }
+
+  onSide(handler: SideHandler): void {
+    this.sideHandler = handler;
+  }
+
   onSnapshotStatus(handler: SnapshotStatusHandler): void {
     this.snapshotHandler = handler;
   }
 
   onUnreachable(handler: UnreachableHandler): void {
     this.unreachableHandler = handler;
+  }
+
+  onReachable(handler: UnreachableHandler): void {
+    this.reachableHandler = handler;
   }
 
   setPeers(peers: ReadonlyMap<NodeId, PeerAddress>): void {
@@ -173,6 +206,7 @@ class MqttTransportImpl implements MqttTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.livenessTimer);
     this.detach();
     for (const [timer, connection] of this.retiring) {
       clearTimeout(timer);
@@ -260,6 +294,7 @@ class MqttTransportImpl implements MqttTransport {
       address,
       memberSecret: this.options.memberSecret,
       keepaliveSec: this.limits.keepaliveSec,
+      tcpConnectTimeoutMs: this.limits.tcpConnectTimeoutMs,
       connectTimeoutMs: this.limits.connectTimeoutMs,
       socketHighWaterBytes: this.limits.socketHighWaterBytes,
       tls: this.options.tls,
@@ -267,9 +302,11 @@ class MqttTransportImpl implements MqttTransport {
       ready: () => {
         link.failures = 0;
         link.nextDialAt = 0;
+        this.restartAnswerClock(link);
         this.log('PEER_CONNECTED', link.id, `dialed ${address.host}:${address.port}`);
         this.resolveDuplicate(link);
         this.kick(link);
+        this.reportReachable(link.id);
       },
       drain: () => this.kick(link),
       message: (topic, payload) => this.onPayload(link.id, topic, payload),
@@ -277,7 +314,7 @@ class MqttTransportImpl implements MqttTransport {
         if (link.outbound === connection) link.outbound = undefined;
         if (this.closed) return;
         link.nextDialAt = Date.now() + backoffDelay(this.limits, link.failures++, this.random);
-        this.log('PEER_DISCONNECTED', link.id, `${wasReady ? 'connection lost' : 'dial failed'}: ${why}`);
+        this.log(disconnectCode(why), link.id, `${wasReady ? 'connection lost' : 'dial failed'}: ${why}`);
         if (this.channelOf(link) !== undefined) return;
         const dropped = link.queue.clear();
         link.counters.dropped += dropped;
@@ -339,6 +376,42 @@ class MqttTransportImpl implements MqttTransport {
     }
   }
 
+  // ---- Liveness: a link that swallows our messages and answers nothing is dead ----
+
+  /**
+   * TCP does not notice a blackholed route for minutes, and MQTT's keepalive is
+   * counted in many seconds. Raft answers every request (append, heartbeat,
+   * vote, read index) within a heartbeat, so a link that has had a request
+   * unanswered for deadLinkMs, with nothing at all heard meanwhile, is closed,
+   * reported unreachable and dialed again at once.
+   */
+  /** A new connection: requests still waiting are measured from now, not from before the dial. */
+  private restartAnswerClock(link: PeerLink): void {
+    if (link.unansweredSince !== 0) link.unansweredSince = Date.now();
+  }
+
+  private checkLiveness(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const link of this.links.values()) {
+      if (link.unansweredSince === 0 || now - link.unansweredSince < this.limits.deadLinkMs) continue;
+      if (now - link.lastHeardAt < this.limits.deadLinkMs) continue;
+      link.unansweredSince = 0;
+      const channel = this.channelOf(link);
+      if (channel === undefined) continue;
+      link.counters.deadLinks++;
+      this.log('PEER_SILENT', link.id, `nothing heard for ${now - Math.max(link.lastHeardAt, 0)} ms while our messages went unanswered: closing the link and dialing again`);
+      link.outbound?.close('peer silent', true);
+      link.outbound = undefined;
+      if (link.inbound && !link.inbound.closed) link.inbound.close();
+      link.inbound = undefined;
+      link.failures = 0;
+      link.nextDialAt = 0;
+      this.reportUnreachable(link.id);
+      if (link.queue.length > 0 || link.snapshot) this.ensureConnection(link);
+    }
+  }
+
   // ---- The local broker: inbound connections and their traffic ----
 
   private attachBroker(aedes: Aedes): () => void {
@@ -349,10 +422,12 @@ class MqttTransportImpl implements MqttTransport {
       const link = this.links.get(peer) ?? this.createLink(peer);
       if (link.inbound === client) return;
       link.inbound = client;
+      this.restartAnswerClock(link);
       client.conn.on('drain', () => this.kick(link));
       this.log('PEER_ACCEPTED', peer, 'peer connected to this broker');
       this.resolveDuplicate(link);
       this.kick(link);
+      this.reportReachable(peer);
     };
     const onDisconnect = (client: Client): void => {
       const peer = memberIdFromClientId(this.cluster, client.id);
@@ -361,6 +436,7 @@ class MqttTransportImpl implements MqttTransport {
       link.inbound = undefined;
       if (this.closed) return;
       this.log('PEER_DISCONNECTED', link.id, 'peer\'s connection to this broker closed');
+      if (this.channelOf(link) === undefined) this.reportUnreachable(link.id);
       if (link.queue.length > 0 || link.snapshot) this.ensureConnection(link);
     };
     const onPublish = (packet: AedesPublishPacket, client: Client | null): void => {
@@ -391,6 +467,8 @@ class MqttTransportImpl implements MqttTransport {
     const target = parseRaftTopic(this.cluster, topic);
     if (target === null || target.to !== this.self || this.closed) return;
     const link = this.links.get(peer) ?? this.createLink(peer);
+    link.lastHeardAt = Date.now();
+    link.unansweredSince = 0;
     try {
       if (target.kind === 'chunk') return this.onChunkFrame(link, decodeChunkFrame(payload, this.limits.chunkBytes));
       const frames = decodeBatch(payload, this.limits.maxBatchBytes);
@@ -481,6 +559,7 @@ class MqttTransportImpl implements MqttTransport {
   }
 
   private onChunkFrame(link: PeerLink, frame: ChunkFrame): void {
+    if (frame.kind === 'side') return this.dispatchSide(link.id, frame.payload);
     if (frame.kind === 'data') return this.receiver.onData(link.id, frame);
     if (frame.kind === 'abort') this.receiver.onAbort(link.id, frame.transfer);
     const session = link.snapshot;
@@ -523,6 +602,15 @@ class MqttTransportImpl implements MqttTransport {
     }
   }
 
+  private dispatchSide(peer: NodeId, payload: Uint8Array): void {
+    this.sideCounters.received++;
+    try {
+      this.sideHandler(peer, payload);
+    } catch (err) {
+      this.log('HANDLER_FAILED', peer, err instanceof Error ? err.stack ?? err.message : String(err));
+    }
+  }
+
   // ---- Reporting (always asynchronous: never re-enter the caller of send) ----
 
   private reportSnapshot(peer: NodeId, ok: boolean): void {
@@ -537,7 +625,20 @@ class MqttTransportImpl implements MqttTransport {
     });
   }
 
+  private reportReachable(peer: NodeId): void {
+    setImmediate(() => {
+      if (!this.closed) this.reachableHandler(peer);
+    });
+  }
+
   private log(code: string, peer: NodeId | null, detail: string): void {
     this.options.log?.({ code, peer, detail });
   }
+}
+
+/** Failed handshakes and refused logins are the operator's business; other disconnects are routine. */
+function disconnectCode(why: string): string {
+  if (why.startsWith('TLS handshake')) return 'PEER_TLS_FAILED';
+  if (why.startsWith('login refused')) return 'PEER_LOGIN_REFUSED';
+  return 'PEER_DISCONNECTED';
 }

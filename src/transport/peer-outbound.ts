@@ -14,6 +14,9 @@ export interface OutboundOptions {
   readonly address: PeerAddress;
   readonly memberSecret: string;
   readonly keepaliveSec: number;
+  /** TCP handshake only: the kernel answers it even when the peer's process is busy, so it can be short. */
+  readonly tcpConnectTimeoutMs: number;
+  /** The whole dial: TCP, TLS, CONNECT and CONNACK. */
   readonly connectTimeoutMs: number;
   readonly socketHighWaterBytes: number;
   /** Dial the peer's broker over TLS (when brokers are configured with certificates). */
@@ -42,6 +45,8 @@ export class OutboundConnection {
   private socket: Socket | undefined;
   private isReady = false;
   private isClosed = false;
+  /** Set when the TLS handshake failed: the reason the connection closes with. */
+  private tlsFailure: string | undefined;
 
   constructor(private readonly options: OutboundOptions, private readonly events: OutboundEvents) {
     const { address } = options;
@@ -53,8 +58,21 @@ export class OutboundConnection {
           ...(tls.ca !== undefined ? { ca: tls.ca } : {}), rejectUnauthorized: tls.rejectUnauthorized ?? true,
         })
         : netConnect({ host: address.host, port: address.port });
+      if (tls) {
+        let secured = false;
+        socket.once('secureConnect', () => { secured = true; });
+        socket.once('error', (err: Error) => {
+          if (!secured) this.tlsFailure = `TLS handshake with ${address.host}:${address.port} failed: ${err.message}`;
+        });
+      }
       // Raft latency: do not let Nagle hold small messages back.
       socket.setNoDelay(true);
+      // A SYN lost on a dead route is retried by TCP only after 1 s, then 3 s: give up on the
+      // handshake early and let the transport dial again (after a partition heals, the next
+      // dial gets through at once).
+      const handshake = setTimeout(() => socket.destroy(new Error(`TCP connect timed out after ${options.tcpConnectTimeoutMs} ms`)), options.tcpConnectTimeoutMs);
+      socket.once('connect', () => clearTimeout(handshake));
+      socket.once('close', () => clearTimeout(handshake));
       socket.on('drain', () => this.events.drain());
       this.socket = socket;
       return socket;
@@ -73,7 +91,12 @@ export class OutboundConnection {
     });
     this.client.on('connect', () => this.onConnect());
     this.client.on('message', (topic, payload) => this.events.message(topic, payload));
-    this.client.on('error', (err) => this.close(`error: ${err.message}`));
+    this.client.on('error', (err) => {
+      const code = (err as Error & { code?: unknown }).code;
+      // A CONNACK refusal: this board's credential is not (or no longer) known there.
+      if (code === 4 || code === 5) return this.close(`login refused by ${address.host}:${address.port}: ${err.message}`);
+      this.close(this.tlsFailure ?? `error: ${err.message}`);
+    });
     this.client.on('close', () => this.close('connection closed'));
   }
 

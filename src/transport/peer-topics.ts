@@ -1,7 +1,7 @@
 // Topic and client-id names of the board-to-board Raft traffic.
 //
 //   raftlight/<cluster>/raft/<board>        batches of Raft messages addressed to <board>
-//   raftlight/<cluster>/raft/<board>/snap   snapshot chunk frames (data and acks) for <board>
+//   raftlight/<cluster>/raft/<board>/snap   snapshot chunk frames (data and acks) and side frames for <board>
 //
 // A dialing board D connected to board B's broker publishes to .../raft/B and subscribes to
 // .../raft/D and .../raft/D/snap there; B publishes on its own broker to reach D.

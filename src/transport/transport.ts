@@ -29,6 +29,10 @@ export interface PeerStats {
   readonly via: 'outbound' | 'inbound' | 'memory' | null;
   readonly snapshotsSent: number;
   readonly snapshotsFailed: number;
+  /** Milliseconds since anything arrived from the peer (null: never). */
+  readonly lastHeardMsAgo: number | null;
+  /** Connections closed because the peer stopped answering (a dead or blackholed link). */
+  readonly deadLinks: number;
 }
 
 export type MessageHandler = (msg: Message) => void;
@@ -50,6 +54,8 @@ export interface Transport {
   onSnapshotStatus(handler: SnapshotStatusHandler): void;
   /** A peer could not be reached (dial failed or connection lost): feed it to reportUnreachable. */
   onUnreachable(handler: UnreachableHandler): void;
+  /** A new connection to a peer is up (either side dialed): feed it to reportReachable. */
+  onReachable(handler: UnreachableHandler): void;
   /** Replaces the whole peer address book; peers absent from it are disconnected. */
   setPeers(peers: ReadonlyMap<NodeId, PeerAddress>): void;
   addPeer(id: NodeId, address: PeerAddress): void;

@@ -23,7 +23,7 @@ t.test('3 voters and 2 external boards replicate, survive a leader kill, and cat
   dumpLogsOnFailure(t, inst);
   const leader = await inst.waitForLeader();
   t.ok(leader, `leader elected: ${leader}`);
-  for (const e of ['e1', 'e2']) inst.start(e);
+  for (const e of ['e1', 'e2']) await inst.start(e);
   await inst.waitForRole('e1', 'external');
   await inst.waitForRole('e2', 'external');
 
@@ -61,8 +61,8 @@ t.test('3 voters and 2 external boards replicate, survive a leader kill, and cat
   // An external board away during many writes catches up (by snapshot: the log is compacted every 100 entries).
   await inst.stop('e1', 'SIGTERM');
   const last = await writeAreas(inst, next, 100, 250);
-  inst.start(leader); // the old leader returns too
-  inst.start('e1');
+  await inst.start(leader); // the old leader returns too
+  await inst.start('e1');
   const caughtUpAt = Date.now();
   await inst.waitForApplied('e1', last, 60_000);
   t.comment(`external board caught up 250 writes in ${Date.now() - caughtUpAt} ms after restart`);

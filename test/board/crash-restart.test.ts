@@ -10,7 +10,7 @@ import { restoreState } from '../../src/board/raft-loop.ts';
 import { applyConfChangeToState, decodeConfChange } from '../../src/raft/conf-change.ts';
 
 const rounds = Number(process.env.CRASH_ROUNDS ?? 5);
-const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
+const seed = Number(process.env.CRASH_SEED ?? 20261129);
 t.comment(`CRASH_SEED=${seed} CRASH_ROUNDS=${rounds}`);
 let state = seed;
 const rnd = (n: number): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);
@@ -48,7 +48,7 @@ t.test(`${rounds} rounds of SIGKILL during writes lose no acknowledged write`, a
     await new Promise((r) => setTimeout(r, 300 + rnd(900)));
     await inst.stop('v1', 'SIGKILL');
     await w.stop();
-    inst.start('v1');
+    await inst.start('v1');
     await inst.waitForLeader(30_000);
     const last = acked.length > 0 ? Math.max(...acked.map((a) => a.revision)) : 0;
     await inst.waitForApplied('v1', last);

@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { startInstallation, dumpLogsOnFailure } from '../helpers/installation.ts';
 import type { Installation } from '../../src/bench/launcher.ts';
 
-const seed = Number(process.env.HOSTILE_SEED ?? Date.now() % 1_000_000);
+const seed = Number(process.env.HOSTILE_SEED ?? 20261129);
 t.comment(`HOSTILE_SEED=${seed}`);
 
 function rawSend(port: number, bytes: Buffer): Promise<void> {
@@ -29,11 +29,13 @@ async function snapshotOf(inst: Installation, id: string): Promise<string> {
 }
 
 t.test('hostile input leaves every board up and the data intact', async (t) => {
-  const inst = await startInstallation(t, 3, 0);
+  const inst = await startInstallation(t, 3, 1);
   dumpLogsOnFailure(t, inst);
   const leader = await inst.waitForLeader();
+  await inst.start('e1');
+  await inst.waitForRole('e1', 'external');
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-    inst.json(leader, path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    inst.json(leader, path, { method: 'POST', headers: { 'content-type': 'application/json', ...inst.writeHeaders(), ...headers }, body });
   const ok = await post('/v1/areas', JSON.stringify({ id: 'hall', name: 'Hall', type: 'room', parent: null }));
   t.equal(ok.status, 201);
   const rev = ok.body.revision as number;
@@ -72,10 +74,10 @@ t.test('hostile input leaves every board up and the data intact', async (t) => {
   await closed;
   t.pass('an anonymous publish on a raft topic closes that connection');
 
-  // An authenticated member (it knows the member secret) sending garbage and an oversized payload.
+  // An authenticated member (the external board's credential, copied from its data directory) sending garbage and an oversized payload.
   const other = ['v1', 'v2', 'v3'].find((v) => v !== leader)!;
   const member = await mqtt.connectAsync(`mqtt://127.0.0.1:${target.mqttPort}`, {
-    clientId: 'raftlight-test-intruder', username: 'intruder', password: 'raftlight-dev-secret', reconnectPeriod: 0,
+    clientId: 'raftlight-test-e1', username: 'e1', password: inst.memberSecretOf('e1'), reconnectPeriod: 0,
   });
   let state = seed;
   const rnd = (n: number): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);
@@ -90,7 +92,7 @@ t.test('hostile input leaves every board up and the data intact', async (t) => {
   member.end(true);
 
   // MQTT API: garbage requests get error answers.
-  const api = await mqtt.connectAsync(`mqtt://127.0.0.1:${target.mqttPort}`, { protocolVersion: 5, reconnectPeriod: 0 });
+  const api = await mqtt.connectAsync(`mqtt://127.0.0.1:${target.mqttPort}`, { protocolVersion: 5, reconnectPeriod: 0, username: 'i', password: inst.writeToken });
   await api.subscribeAsync('reply/hostile');
   const answer = new Promise<string>((r) => api.once('message', (_t, p) => r(p.toString())));
   api.publish('raftlight/test/cmd/create', '{ not json', { properties: { responseTopic: 'reply/hostile', correlationData: Buffer.from('1') } });

@@ -47,7 +47,7 @@ t.test('mosquitto_sub, mosquitto_rr and sqlite3 against a live installation', as
   const inst = await startInstallation(t, 1, 1);
   dumpLogsOnFailure(t, inst);
   await inst.waitForLeader();
-  inst.start('e1');
+  await inst.start('e1');
   await inst.waitForRole('e1', 'external');
   const v1 = inst.get('v1');
   const e1 = inst.get('e1');
@@ -64,9 +64,9 @@ t.test('mosquitto_sub, mosquitto_rr and sqlite3 against a live installation', as
   const retained = await sub.waitFor((l) => l.startsWith('raftlight/test/state/zone/downlights '));
   t.match(retained, /"minLevel":5/, 'retained zone state arrives on subscribe');
 
-  // mosquitto_rr writes a scene through the voter's MQTT API (MQTT 5 request/response).
+  // mosquitto_rr writes a scene through the voter's MQTT API (MQTT 5 request/response), the write token as password.
   const scene = { kind: 'scene', id: 'evening', value: { name: 'Evening', fadeSeconds: 2, levels: [{ zone: 'downlights', level: 40 }] } };
-  const rr = spawnSync('mosquitto_rr', ['-h', '127.0.0.1', '-p', String(v1.mqttPort), '-t', 'raftlight/test/cmd/create', '-e', 'reply/installer-1', '-m', JSON.stringify(scene), '-W', '15'], { encoding: 'utf8' });
+  const rr = spawnSync('mosquitto_rr', ['-h', '127.0.0.1', '-p', String(v1.mqttPort), '-t', 'raftlight/test/cmd/create', '-e', 'reply/installer-1', '-u', 'installer', '-P', inst.writeToken, '-m', JSON.stringify(scene), '-W', '15'], { encoding: 'utf8' });
   t.equal(rr.status, 0, `mosquitto_rr exits 0 (${rr.stderr})`);
   const answer = JSON.parse(rr.stdout) as { revision: number };
   t.ok(answer.revision > 0, `mosquitto_rr got the committed revision ${answer.revision}`);

@@ -18,8 +18,8 @@ t.test('promote, demote and remove boards, including the leader', async (t) => {
   const inst = await startInstallation(t, 5, 2);
   dumpLogsOnFailure(t, inst);
   const leader = await inst.waitForLeader();
-  inst.start('e1');
-  inst.start('e2');
+  await inst.start('e1');
+  await inst.start('e2');
   await inst.waitForRole('e1', 'external');
   await inst.waitForRole('e2', 'external');
   const via = ['v1', 'v2', 'v3', 'v4', 'v5'].find((v) => v !== leader)!;

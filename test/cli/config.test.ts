@@ -25,7 +25,7 @@ t.test('flags override environment, which overrides the config file', async (t) 
 });
 
 t.test('peers and booleans parse', async (t) => {
-  const c = loadStartConfig(['--id', 'a', '--peers', 'a=127.0.0.1:1883, b=10.0.0.2:1884', '--no-anonymous-read'], {});
+  const c = loadStartConfig(['--id', 'a', '--peers', 'a=127.0.0.1:1883, b=10.0.0.2:1884', '--no-anonymous-read', '--read-token', 'Xq7-read-token-9fK2'], {});
   t.same(c.peers, [{ id: 'a', host: '127.0.0.1', port: 1883 }, { id: 'b', host: '10.0.0.2', port: 1884 }]);
   t.equal(c.anonymousRead, false);
 });
@@ -41,6 +41,15 @@ const bad: Array<[string, string[], Record<string, string>, string, RegExp]> = [
   ['peers without self', ['--id', 'z', '--peers', 'a=h:1'], {}, 'BAD_VALUE', /must include this board/],
   ['tls half configured', ['--tls-cert', 'c.pem'], {}, 'BAD_VALUE', /go together/],
   ['positional argument', ['now'], {}, 'UNEXPECTED_ARGUMENT', /unexpected argument/],
+  ['closed reads without a token', ['--no-anonymous-read'], {}, 'BAD_VALUE', /--no-anonymous-read needs a token/],
+  ['a short write token', ['--write-token', 'w-token'], {}, 'WEAK_CREDENTIAL', /at least 16/],
+  ['a patterned write token', ['--write-token', 'aaaaaaaaaaaaaaaaaaaaaaaa'], {}, 'WEAK_CREDENTIAL', /different characters/],
+  ['the old default secret', ['--bootstrap-secret', 'raftlight-dev-secret'], {}, 'WEAK_CREDENTIAL', /well-known/],
+  ['a short bootstrap secret', ['--bootstrap-secret', 'abcdefghijklmnopqrstu'], {}, 'WEAK_CREDENTIAL', /at least 32/],
+  ['a read token equal to the write token', ['--write-token', 'Same-token-1234567', '--read-token', 'Same-token-1234567'], {}, 'BAD_VALUE', /must differ/],
+  ['a certificate without a CA', ['--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}, 'BAD_VALUE', /--tls-cert needs --tls-ca/],
+  ['open writes with a write token', ['--open-writes', '--write-token', 'Xq7-write-token-9fK2'], {}, 'BAD_VALUE', /contradict/],
+  ['a join token without --join', ['--join-token', 'abc'], {}, 'BAD_VALUE', /goes with --join/],
 ];
 for (const [name, argv, env, code, msg] of bad) {
   t.test(`rejects ${name}`, async (t) => {

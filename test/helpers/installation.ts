@@ -2,19 +2,21 @@
 // sources through tsx; torn down (and its data removed) by the test.
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { Installation } from '../../src/bench/launcher.ts';
+import { Installation, type LauncherOptions } from '../../src/bench/launcher.ts';
 
 const main = join(import.meta.dirname, '../../src/cli/main.ts');
 
-export async function startInstallation(t: Test, voters: number, externals: number, extraArgs: string[] = []): Promise<Installation> {
+export async function startInstallation(t: Test, voters: number, externals: number, extraArgs: string[] = [], options: Partial<LauncherOptions> = {}): Promise<Installation> {
   const root = t.testdir();
   const inst = new Installation({
     command: process.execPath,
     args: ['--import', 'tsx', main],
     root,
     cluster: 'test',
-    extraArgs: ['--log-level', 'info', '--tick-ms', '50', ...extraArgs],
+    // Autopilot only where a test asks for it (--autopilot): the others script membership themselves.
+    extraArgs: ['--log-level', 'info', '--tick-ms', '50', ...(extraArgs.includes('--autopilot') ? [] : ['--no-autopilot']), ...extraArgs],
     logTailLines: 400,
+    ...options,
   });
   t.teardown(async () => {
     await inst.stopAll('SIGKILL');

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Cluster, bytes } from './harness.ts';
 import { RaftNode } from '../../src/raft/node.ts';
-import { MemoryStorage } from '../../src/raft/memory-storage.ts';
+import { MemoryLog } from '../helpers/memory-log.ts';
 import { SeededRandom } from '../../src/raft/random.ts';
 import { decodeConfChange, encodeConfChange, applyConfChangeToState } from '../../src/raft/conf-change.ts';
 import type { ConfState } from '../../src/raft/types.ts';
@@ -58,7 +58,7 @@ t.test('proposals from a follower are forwarded to the leader', async (t) => {
 });
 
 t.test('bad input: invalid config and malformed conf changes give clear errors', async (t) => {
-  const storage = MemoryStorage.bootstrap(conf3);
+  const storage = MemoryLog.bootstrap(conf3);
   t.throws(() => new RaftNode({ id: '', storage, random: new SeededRandom(1) }), { code: 'RAFT_INVALID_CONFIG' });
   t.throws(() => new RaftNode({ id: 'a', storage, random: new SeededRandom(1), electionTicks: 1, heartbeatTicks: 1 }), {
     code: 'RAFT_INVALID_CONFIG',

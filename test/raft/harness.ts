@@ -1,7 +1,7 @@
 // A small in-memory cluster for scenario tests: deterministic, with a readable transcript of every delivery.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { RaftNode, type Ready } from '../../src/raft/node.ts';
-import { MemoryStorage } from '../../src/raft/memory-storage.ts';
+import { MemoryLog } from '../helpers/memory-log.ts';
 import { SeededRandom } from '../../src/raft/random.ts';
 import type { RaftConfig } from '../../src/raft/config.ts';
 import type { ConfState, Entry, Message, NodeId, ReadState } from '../../src/raft/types.ts';
@@ -11,7 +11,7 @@ export type NodeOptions = Partial<Omit<RaftConfig, 'id' | 'storage' | 'random'>>
 
 export interface Member {
   node: RaftNode;
-  readonly storage: MemoryStorage;
+  readonly storage: MemoryLog;
   /** Applied normal entries, as text. */
   applied: string[];
   readStates: ReadState[];
@@ -36,9 +36,9 @@ export function describe(m: Message): string {
     case 'pre-vote-response':
       return `${head} ${m.reject ? 'rejected' : 'granted'}`;
     case 'heartbeat':
-      return `${head} commit ${m.commit}${m.context.length ? ` ctx ${text.decode(m.context)}` : ''}`;
+      return `${head} commit ${m.commit}${m.readRound > 0 ? ` read round ${m.readRound}` : ''}`;
     case 'heartbeat-response':
-      return `${head}${m.context.length ? ` ctx ${text.decode(m.context)}` : ''}`;
+      return `${head}${m.readRound > 0 ? ` read round ${m.readRound}` : ''}`;
     case 'snapshot':
       return `${head} ${m.snapshot.metadata.index}/${m.snapshot.metadata.term}`;
     case 'read-index':
@@ -62,18 +62,21 @@ export class Cluster {
   private seed = 1;
   /** Messages matching this are lost (for scripting exact interleavings). */
   dropIf: ((m: Message) => boolean) | undefined = undefined;
+  /** Messages matching this stay on the wire until releaseHeld() (a delayed network). */
+  holdIf: ((m: Message) => boolean) | undefined = undefined;
+  readonly held: Message[] = [];
 
   constructor(voters: NodeId[], readonly opts: NodeOptions = {}, learners: NodeId[] = []) {
     const conf: ConfState = { voters, learners, votersOutgoing: [], learnersNext: [], autoLeave: false };
-    for (const id of [...voters, ...learners]) this.start(id, MemoryStorage.bootstrap(conf));
+    for (const id of [...voters, ...learners]) this.start(id, MemoryLog.bootstrap(conf));
   }
 
   /** A brand-new empty node (to be added with a conf change). */
   addEmpty(id: NodeId): Member {
-    return this.start(id, new MemoryStorage());
+    return this.start(id, new MemoryLog());
   }
 
-  private start(id: NodeId, storage: MemoryStorage): Member {
+  private start(id: NodeId, storage: MemoryLog): Member {
     const snap = storage.snapshot();
     const node = new RaftNode({
       electionTicks: 10, heartbeatTicks: 1, ...this.opts,
@@ -104,6 +107,28 @@ export class Cluster {
     this.members.delete(id);
     const m = this.start(id, old.storage);
     m.applied = [];
+  }
+
+  /**
+   * A damaged disk: the node restarts holding only its log up to `lastIndex`
+   * (its hard state kept, its commit lowered to fit), as if the tail of its
+   * write-ahead log had been cut off.
+   */
+  restartWithLogCutAt(id: NodeId, lastIndex: number): void {
+    const old = this.get(id);
+    const conf = old.storage.initialState().confState;
+    const cut = MemoryLog.bootstrap(conf);
+    cut.append(old.storage.entries(2, lastIndex + 1, Number.MAX_SAFE_INTEGER));
+    const hs = old.storage.hardState();
+    cut.setHardState({ ...hs, commit: Math.min(hs.commit, lastIndex) });
+    this.members.delete(id);
+    const m = this.start(id, cut);
+    m.applied = [];
+  }
+
+  /** Messages delivered so far (the transcript's lines that are messages, lost ones included). */
+  messageCount(): number {
+    return this.transcript.filter((l) => l.includes('->')).length;
   }
 
   isolate(id: NodeId): void {
@@ -172,6 +197,11 @@ export class Cluster {
       for (const msg of batch) {
         moved = true;
         const to = this.members.get(msg.to);
+        if (this.holdIf?.(msg)) {
+          this.transcript.push(`  ${describe(msg)} (held on the wire)`);
+          this.held.push(msg);
+          continue;
+        }
         if (!to || !to.up || this.cut.has(`${msg.from}>${msg.to}`) || this.dropIf?.(msg)) {
           this.transcript.push(`  ${describe(msg)} (lost)`);
           continue;
@@ -182,6 +212,17 @@ export class Cluster {
       if (!moved) return;
     }
     throw new Error('cluster did not stabilize');
+  }
+
+  /** Delivers the held messages now (they were already on the wire: partitions do not stop them). */
+  releaseHeld(): void {
+    for (const msg of this.held.splice(0)) {
+      const to = this.members.get(msg.to);
+      if (!to || !to.up) continue;
+      this.transcript.push(`${describe(msg)} (released)`);
+      to.node.step(msg);
+    }
+    this.stabilize();
   }
 
   tick(id: NodeId, n = 1): void {
@@ -227,6 +268,8 @@ export class Cluster {
 export function golden(name: string, transcript: readonly string[]): { actual: string; expected: string } {
   const file = new URL(`./golden/${name}.txt`, import.meta.url);
   const actual = transcript.join('\n') + '\n';
-  if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(file)) writeFileSync(file, actual);
+  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, actual);
+  // A missing golden file is a failure, never a silent first write.
+  if (!existsSync(file)) return { actual, expected: `(missing test/raft/golden/${name}.txt: run with UPDATE_GOLDEN=1 after reading the story)\n` };
   return { actual, expected: readFileSync(file, 'utf8') };
 }

@@ -4,24 +4,24 @@
 // term is not yet durable.
 import t from 'tap';
 import { RaftNode, type Ready } from '../../src/raft/node.ts';
-import { MemoryStorage } from '../../src/raft/memory-storage.ts';
+import { MemoryLog } from '../helpers/memory-log.ts';
 import { SeededRandom } from '../../src/raft/random.ts';
 import type { ConfState, Message } from '../../src/raft/types.ts';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function node(id: string, conf: ConfState, parallelLeaderWrite = true): { node: RaftNode; storage: MemoryStorage } {
-  const storage = MemoryStorage.bootstrap(conf);
+function node(id: string, conf: ConfState, parallelLeaderWrite = true): { node: RaftNode; storage: MemoryLog } {
+  const storage = MemoryLog.bootstrap(conf);
   return { storage, node: new RaftNode({ id, storage, random: new SeededRandom(7), electionTicks: 10, heartbeatTicks: 1, applied: 1, parallelLeaderWrite }) };
 }
 
-function persist(storage: MemoryStorage, rd: Ready): void {
+function persist(storage: MemoryLog, rd: Ready): void {
   if (rd.entries.length > 0) storage.append(rd.entries);
   if (rd.hardState) storage.setHardState(rd.hardState);
 }
 
 /** Handles Readies the simple way (persist, then everything) until there are none. */
-function drain(n: { node: RaftNode; storage: MemoryStorage }): Message[] {
+function drain(n: { node: RaftNode; storage: MemoryLog }): Message[] {
   const out: Message[] = [];
   while (n.node.hasReady()) {
     const rd = n.node.ready();

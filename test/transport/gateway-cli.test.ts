@@ -80,7 +80,8 @@ t.test('mosquitto_sub 3.1.1 and -V 5 receive retained state and live publishes',
   const b = await broker(t);
   const publisher = await connectAsync(`mqtt://127.0.0.1:${b.port}`, { protocolVersion: 4, reconnectPeriod: 0 });
   t.teardown(() => publisher.endAsync(true));
-  await publisher.publishAsync('raftlight/main/state/scene/evening', '{"level":40}', { qos: 1, retain: true });
+  // Only the board itself retains: it publishes through aedes.
+  await new Promise<void>((r) => b.aedes.publish({ cmd: 'publish', topic: 'raftlight/main/state/scene/evening', payload: Buffer.from('{"level":40}'), qos: 1, retain: true, dup: false }, () => r()));
 
   const common = ['-h', '127.0.0.1', '-p', String(b.port), '-t', 'raftlight/main/state/#', '-t', 'raftlight/main/events', '-v', '-q', '1'];
   const v311 = subscriber(t, ['-V', 'mqttv311', ...common]);
@@ -107,7 +108,7 @@ t.test('MQTT over TLS: mosquitto_sub -V 5, mosquitto_rr and mqtt.js with the CA'
   const sub = subscriber(t, ['-V', '5', '-h', '127.0.0.1', '-p', String(b.port), '--cafile', cert, '-t', 'secure/#', '-v']);
   const client = await connectAsync(`mqtts://127.0.0.1:${b.port}`, { protocolVersion: 5, ca: readFileSync(cert), reconnectPeriod: 0 });
   t.teardown(() => client.endAsync(true));
-  await client.publishAsync('secure/hello', 'over tls', { qos: 1, retain: true });
+  await new Promise<void>((r) => b.aedes.publish({ cmd: 'publish', topic: 'secure/hello', payload: Buffer.from('over tls'), qos: 1, retain: true, dup: false }, () => r()));
   t.same(await sub.lines(1), ['secure/hello over tls'], 'mosquitto_sub over TLS receives it');
 
   const rr = await run('mosquitto_rr', ['-V', '5', '-h', '127.0.0.1', '-p', String(b.port), '--cafile', cert, '-W', '5',
@@ -117,4 +118,11 @@ t.test('MQTT over TLS: mosquitto_sub -V 5, mosquitto_rr and mqtt.js with the CA'
 
   const plain = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(b.port), '-t', 'x', '-C', '1', '-W', '2']);
   t.not(plain.code, 0, 'a plain-TCP client cannot talk to the TLS listener');
+  t.match(plain.stderr, /not authori[sz]ed/i, `and is told so in MQTT, not with a handshake error (${plain.stderr.trim()})`);
+  const plain5 = await run('mosquitto_sub', ['-V', '5', '-h', '127.0.0.1', '-p', String(b.port), '-t', 'x', '-C', '1', '-W', '2']);
+  t.not(plain5.code, 0);
+  t.match(plain5.stderr, /not authori[sz]ed|speaks MQTT over TLS/i, `MQTT 5 gets the reason (${plain5.stderr.trim()})`);
+  const disconnect = new Promise<number | undefined>((r) => client.once('disconnect', (p) => r(p.reasonCode)));
+  client.publish('secure/again', 'x', { qos: 1, retain: true });
+  t.equal(await disconnect, 0x9a, 'a client\'s retained publish is refused with "Retain not supported"');
 });

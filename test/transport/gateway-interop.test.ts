@@ -89,10 +89,9 @@ t.test('v5 publish properties reach v5 subscribers through aedes; v3.1.1 subscri
   t.equal(m4?.payload, 'body', 'the 3.1.1 subscriber sees the payload without any envelope');
 });
 
-t.test('retained messages reach v5 subscribers; empty client id gets an assigned one', async (t) => {
+t.test('the board\'s retained messages reach v5 subscribers; empty client id gets an assigned one', async (t) => {
   const { broker: b } = await broker(t);
-  const v4 = await client(t, b.port, { protocolVersion: 4 });
-  await v4.publishAsync('state/scene/1', '{"name":"evening"}', { qos: 1, retain: true });
+  await new Promise<void>((r) => b.aedes.publish({ cmd: 'publish', topic: 'state/scene/1', payload: Buffer.from('{"name":"evening"}'), qos: 1, retain: true, dup: false }, () => r()));
   const v5 = connect(`mqtt://127.0.0.1:${b.port}`, { protocolVersion: 5, clientId: '', reconnectPeriod: 0 });
   t.teardown(() => v5.endAsync(true));
   const connack = await new Promise<IConnackPacket>((resolve) => v5.once('connect', resolve));

@@ -3,7 +3,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { encodeBatch, encodeMessage } from '../../src/transport/codec.ts';
 import { filterTouchesRaft } from '../../src/transport/peer-topics.ts';
 import type { MemberAuthOptions } from '../../src/transport/member-auth.ts';
-import { CLUSTER, SECRET, connectAll, heartbeat, startBoard, waitFor, type TestBoard } from './mqtt-helpers.ts';
+import { CLUSTER, connectAll, heartbeat, secretOf, startBoard, waitFor, type TestBoard } from './mqtt-helpers.ts';
 
 /** Non-member logins: anonymous allowed, anything outside the raft tree allowed (an API-like fallback). */
 const openFallback: MemberAuthOptions['fallback'] = {
@@ -92,10 +92,11 @@ t.test('member credentials are checked, and member client ids are reserved', asy
   t.teardown(() => b.close());
   await t.rejects(client(b, { clientId: `raftlight-${CLUSTER}-x`, username: 'x', password: 'wrong' }), 'wrong secret refused');
   await t.rejects(client(b, { clientId: `raftlight-${CLUSTER}-x` }), 'member client id without credentials refused');
-  await t.rejects(client(b, { clientId: 'someone', username: 'x', password: SECRET }), 'member login with another client id refused');
-  t.equal(b.auth.counters.authRefused, 3);
+  await t.rejects(client(b, { clientId: 'someone', username: 'x', password: secretOf('x') }), 'member login with another client id refused');
+  await t.rejects(client(b, { clientId: `raftlight-${CLUSTER}-y`, username: 'y', password: secretOf('x') }), 'one board\'s secret does not log in as another board');
+  t.equal(b.auth.counters.authRefused, 4);
   // A genuine member may only subscribe to its own topics.
-  const member = await client(b, { clientId: `raftlight-${CLUSTER}-x`, username: 'x', password: SECRET });
+  const member = await client(b, { clientId: `raftlight-${CLUSTER}-x`, username: 'x', password: secretOf('x') });
   t.teardown(() => member.endAsync(true));
   t.equal(await grantedQos(member, `raftlight/${CLUSTER}/raft/x`), 0);
   t.equal(await grantedQos(member, `raftlight/${CLUSTER}/raft/a`), 128);
@@ -113,7 +114,7 @@ t.test('garbage and oversized payloads from an authenticated member are dropped;
   const b = await startBoard('b', { maxRaftPayloadBytes: 256 * 1024 });
   t.teardown(async () => { await a.close(); await b.close(); });
   connectAll([a, b]);
-  const evil = await client(b, { clientId: `raftlight-${CLUSTER}-evil`, username: 'evil', password: SECRET });
+  const evil = await client(b, { clientId: `raftlight-${CLUSTER}-evil`, username: 'evil', password: secretOf('evil') });
   t.teardown(() => evil.endAsync(true));
   const topic = `raftlight/${CLUSTER}/raft/b`;
   const garbage = [

@@ -3,7 +3,7 @@ import type { Message, NodeId } from '../../src/raft/types.ts';
 import { createMemoryHub } from '../../src/transport/memory.ts';
 
 const hb = (from: NodeId, to: NodeId, commit = 1): Message =>
-  ({ type: 'heartbeat', from, to, term: 1, commit, context: new Uint8Array([commit & 0xff]) });
+  ({ type: 'heartbeat', from, to, term: 1, commit, readRound: commit & 0xff });
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 

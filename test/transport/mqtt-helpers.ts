@@ -6,7 +6,12 @@ import type { MqttTransportLimits } from '../../src/transport/peer-limits.ts';
 import type { Message, NodeId } from '../../src/raft/types.ts';
 
 export const CLUSTER = 'c1';
+import { createHash } from 'node:crypto';
+
 export const SECRET = 'member-secret-for-tests';
+/** Each test board's own member secret; the test installation knows every board's digest. */
+export const secretOf = (id: NodeId): string => `${SECRET}-${id}`;
+export const verifierOf = (id: NodeId): string => createHash('sha256').update(secretOf(id)).digest('hex');
 
 export interface TestBoard {
   readonly id: NodeId;
@@ -27,7 +32,7 @@ export async function startBoard(id: NodeId, options: {
   maxRaftPayloadBytes?: number;
 } = {}): Promise<TestBoard> {
   const auth = createMemberAuth({
-    cluster: CLUSTER, self: id, memberSecret: SECRET,
+    cluster: CLUSTER, self: id, verifierOf,
     ...(options.fallback ? { fallback: options.fallback } : {}),
     ...(options.maxRaftPayloadBytes ? { maxRaftPayloadBytes: options.maxRaftPayloadBytes } : {}),
   });
@@ -35,7 +40,7 @@ export async function startBoard(id: NodeId, options: {
   const broker = await startBroker({ host: '127.0.0.1', port: options.port ?? 0, hooks: auth.hooks, log: (e) => brokerLogs.push(e) });
   const logs: TransportLogEvent[] = [];
   const transport = createMqttTransport({
-    cluster: CLUSTER, self: id, memberSecret: SECRET, aedes: broker.aedes,
+    cluster: CLUSTER, self: id, memberSecret: secretOf(id), aedes: broker.aedes,
     ...(options.limits ? { limits: options.limits } : {}),
     log: (e) => logs.push(e),
   });
@@ -64,4 +69,4 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_
 }
 
 export const heartbeat = (from: NodeId, to: NodeId, commit: number): Message =>
-  ({ type: 'heartbeat', from, to, term: 1, commit, context: new Uint8Array() });
+  ({ type: 'heartbeat', from, to, term: 1, commit, readRound: 0 });

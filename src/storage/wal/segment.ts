@@ -38,6 +38,12 @@ export function scanSegment(
   onRecord: (record: WalRecord, offset: number) => void,
 ): ScanResult {
   let offset = 0;
+  // An empty segment has lost even its header: the last one is repaired by the WAL (a header is
+  // written again), an earlier one is corruption.
+  if (buf.length === 0) {
+    if (!isLast) throw new WalCorruptError('WAL_CORRUPT', name.file, 0, 'segment is empty (its header is gone)');
+    return { validBytes: 0, tornTail: { offset: 0, reason: 'segment is empty (its header is gone)' } };
+  }
   while (offset < buf.length) {
     const r = decodeFrame(buf, offset);
     if (r.ok) {

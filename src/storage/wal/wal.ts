@@ -121,6 +121,21 @@ export class Wal {
       segments.push(created.segment);
     } else {
       file = await fs.open(path.join(dir, segments[segments.length - 1]!.file), 'existing');
+      const last = segments[segments.length - 1]!;
+      if (last.size === 0) {
+        // Its header was cut off: write it again (with the hard state as replayed) before appending.
+        const header = encodeSegmentHeader(last.seq, last.firstIndex);
+        const hs = encodeHardState(replayed.hardState);
+        const head = concat([header, hs], header.length + hs.length);
+        await file.write(head, 0);
+        last.size = head.length;
+        log(`wal: rewrote the lost header of ${last.file}`);
+      }
+      // What an earlier process wrote may still be only in the page cache (it crashed before its
+      // fsync): make it durable before building on it, or a later power cut could tear a
+      // segment that is no longer the last one (and a torn middle is corruption, not a tail).
+      await file.sync();
+      await fs.syncDir(dir);
     }
     const wal = new Wal(dir, fs, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, options.maxBufferedBytes ?? 64 * 1024 * 1024, segments, file, lastIndex, replayed.hardState);
     return { wal, log: replayed };
@@ -144,6 +159,11 @@ export class Wal {
     if (entries.length > 0) this.bufferedLastIndex = entries[entries.length - 1]!.index;
     if (hardState !== null) this.batch.hardState = hardState;
     this.batch.lastIndex = this.bufferedLastIndex;
+  }
+
+  /** The last entry index buffered (what the next append must follow). */
+  get lastIndex(): number {
+    return this.bufferedLastIndex;
   }
 
   /** Buffers a snapshot marker: on replay the log restarts at (index, term) unless it holds that entry. */
@@ -262,7 +282,8 @@ export class Wal {
       this.dirty = true;
       this.writtenLastIndex = batch.lastIndex;
       if (batch.hardState !== null) this.writtenHardState = batch.hardState;
-      if (batch.sync) await this.fsync(start);
+      // PLANTED BUG (never in images): acknowledge without the fsync.
+      if (batch.sync && !globalThis.raftlightPlantedBugs?.ackBeforeFsync === true) await this.fsync(start);
     } else if (batch.sync && this.dirty) {
       await this.fsync(null);
     }

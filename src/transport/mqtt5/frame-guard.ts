@@ -7,7 +7,7 @@ import { ConnectionError } from './errors.ts';
 const maxLengthBytes = 4;
 
 export class FrameGuard {
-  readonly #maxPacketSize: number;
+  #maxPacketSize: number;
   // Parser state across chunks: 'type' wants a first byte, 'length' a varint byte, 'body' skips bytes.
   #state: 'type' | 'length' | 'body' = 'type';
   #length = 0;
@@ -18,6 +18,15 @@ export class FrameGuard {
 
   constructor(maxPacketSize: number) {
     this.#maxPacketSize = maxPacketSize;
+  }
+
+  /** The cap now: small until the client's login says who it is, then its class's (broker.ts). */
+  get maxPacketSize(): number {
+    return this.#maxPacketSize;
+  }
+
+  set maxPacketSize(bytes: number) {
+    this.#maxPacketSize = bytes;
   }
 
   /** How many whole packets have gone by. */

@@ -16,6 +16,10 @@ export interface FrontEndOptions {
   readonly connectTimeoutMs: number;
   readonly v5: Omit<V5SessionContext, 'closed'>;
   readonly log: BrokerLogger;
+  /** Called with the stream aedes gets for an MQTT 3.1.1 connection, and the guard checking its packets. */
+  registerConnection?(conn: object, guard: FrameGuard): void;
+  /** Largest CONNECT, and largest packet until the login is decided. Default maxPacketSize. */
+  readonly preAuthPacketSize?: number;
 }
 
 /** CONNACK of MQTT 3.1.1 with return code 1 (unacceptable protocol version). */
@@ -23,7 +27,8 @@ const connackUnsupportedVersion = Buffer.from([0x20, 0x02, 0x00, 0x01]);
 
 export function acceptConnection(socket: Socket, options: FrontEndOptions): void {
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-  const guard = new FrameGuard(options.maxPacketSize);
+  const preAuth = options.preAuthPacketSize ?? options.maxPacketSize;
+  const guard = new FrameGuard(preAuth);
   // Bytes read before the first packet is complete; bounded by maxPacketSize (the guard refuses more).
   const chunks: Buffer[] = [];
   let buffered = 0;
@@ -76,9 +81,11 @@ export function acceptConnection(socket: Socket, options: FrontEndOptions): void
         },
       });
     } else {
-      const stream = new GuardedStream(socket, bytes, new FrameGuard(options.maxPacketSize), (error) => {
+      const streamGuard = new FrameGuard(preAuth);
+      const stream = new GuardedStream(socket, bytes, streamGuard, (error) => {
         options.log({ kind: 'connection-closed', code: error.code, message: error.message, remote, protocol: version });
       });
+      options.registerConnection?.(stream, streamGuard);
       options.aedes.handle(stream);
     }
   };

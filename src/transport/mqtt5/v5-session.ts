@@ -15,8 +15,10 @@ import { carriedProperties, type PropertyEnvelope } from './property-envelope.ts
 import { ReasonCode, connackReason, subackReason } from './reason-codes.ts';
 
 export interface V5Limits {
-  /** Largest packet accepted from the client (advertised as Maximum Packet Size). */
+  /** Largest packet accepted from the client once logged in, unless the broker sets its class's (advertised as Maximum Packet Size). */
   readonly maxPacketSize: number;
+  /** Largest packet accepted before the login is decided. */
+  readonly preAuthPacketSize: number;
   /** Advertised Receive Maximum: QoS 1/2 publishes the client may have unacknowledged. */
   readonly receiveMaximum: number;
   /** SUBSCRIBE/UNSUBSCRIBE packets awaiting aedes's answer; more closes the connection. */
@@ -25,10 +27,12 @@ export interface V5Limits {
 
 export interface V5SessionContext {
   readonly aedes: Aedes;
+  /** Asks the broker's publish rule before passing a publish on: a refusal is answered here, with its reason code. */
+  vetPublish?(link: AedesLink, packet: IPublishPacket): { reasonCode: number; reason: string } | null;
   readonly envelope: PropertyEnvelope;
   readonly limits: V5Limits;
   /** Marks the link as a v5 session so the broker hooks translate properties for it. */
-  registerLink(link: AedesLink): void;
+  registerLink(link: AedesLink, guard: FrameGuard): void;
   /** Called once; error is set when the broker closed the connection because of the client. */
   closed(error: ConnectionError | null): void;
 }
@@ -52,6 +56,7 @@ class V5Session {
   #connackSent = false;
   #closed = false;
   #assignedClientId: string | undefined;
+  #sessionExpiryRefused = false;
   #clientReceiveMaximum = 65_535;
   #clientMaxPacketSize = Number.POSITIVE_INFINITY;
   /** Message ids of QoS 1/2 deliveries the client has not acknowledged; capped by its Receive Maximum. */
@@ -69,7 +74,7 @@ class V5Session {
   constructor(socket: Socket, context: V5SessionContext) {
     this.#socket = socket;
     this.#context = context;
-    this.#guard = new FrameGuard(context.limits.maxPacketSize);
+    this.#guard = new FrameGuard(context.limits.preAuthPacketSize);
     this.#link = new AedesLink({
       fromAedes: (chunk, done) => this.#fromAedes(chunk, done),
       aedesWantsMore: () => { if (!this.#closed) socket.resume(); },
@@ -86,7 +91,7 @@ class V5Session {
     this.#socket.on('drain', () => this.#pump());
     this.#socket.on('error', () => { /* 'close' follows */ });
     this.#socket.on('close', () => this.#shutdown(null));
-    this.#context.registerLink(this.#link);
+    this.#context.registerLink(this.#link, this.#guard);
     this.#context.aedes.handle(this.#link);
     this.#fromClient(initial);
   }
@@ -173,11 +178,11 @@ class V5Session {
       clientId = `v5-${randomUUID()}`;
       this.#assignedClientId = clientId;
     }
-    // A 3.1.1 session outlives its connection only when not clean; an MQTT 5 session does so
-    // only with a session expiry: keep state exactly when both say so.
-    const clean = packet.clean !== false || !properties.sessionExpiryInterval;
+    // Sessions end with their connection (nothing is kept for absent clients): a client that
+    // asked for a session expiry is told 0 in the CONNACK.
+    this.#sessionExpiryRefused = (properties.sessionExpiryInterval ?? 0) > 0;
     const translated: IConnectPacket = {
-      cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean, keepalive: packet.keepalive ?? 0,
+      cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: true, keepalive: packet.keepalive ?? 0,
     };
     if (packet.username !== undefined || packet.password !== undefined) translated.username = packet.username ?? '';
     if (packet.password !== undefined) translated.password = packet.password;
@@ -196,6 +201,19 @@ class V5Session {
   #onPublish(packet: IPublishPacket): void {
     if (packet.properties?.topicAlias !== undefined) {
       this.#fail('UNSUPPORTED_FEATURE', 'topic aliases are not supported (Topic Alias Maximum is 0)', ReasonCode.topicAliasInvalid);
+      return;
+    }
+    if (packet.retain) {
+      // Retain Available is 0 in our CONNACK: only the board retains its own topics.
+      this.#fail('UNSUPPORTED_FEATURE', `retained publish to ${packet.topic}: this broker retains only its own topics`, ReasonCode.retainNotSupported);
+      return;
+    }
+    const verdict = this.#context.vetPublish?.(this.#link, packet) ?? null;
+    if (verdict !== null) {
+      const properties = { reasonString: verdict.reason.slice(0, 256) };
+      if (packet.qos === 1) this.#toClient({ cmd: 'puback', messageId: packet.messageId, reasonCode: verdict.reasonCode, properties });
+      else if (packet.qos === 2) this.#toClient({ cmd: 'pubrec', messageId: packet.messageId, reasonCode: verdict.reasonCode, properties });
+      else this.#fail('PUBLISH_REFUSED', verdict.reason, verdict.reasonCode);
       return;
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
@@ -283,11 +301,13 @@ class V5Session {
   #onAedesPacket(packet: Packet): void {
     switch (packet.cmd) {
       case 'connack': {
-        const reasonCode = connackReason(packet.returnCode ?? 0);
+        const override = (this.#link as { connackReason?: number }).connackReason;
+        const reasonCode = packet.returnCode && override !== undefined ? override : connackReason(packet.returnCode ?? 0);
         const properties: IConnackPacket['properties'] = reasonCode !== ReasonCode.success ? {} : {
-          maximumPacketSize: this.#context.limits.maxPacketSize,
+          maximumPacketSize: this.#guard.maxPacketSize,
           receiveMaximum: this.#context.limits.receiveMaximum,
-          retainAvailable: true,
+          retainAvailable: false,
+          ...(this.#sessionExpiryRefused ? { sessionExpiryInterval: 0 } : {}),
           wildcardSubscriptionAvailable: true,
           subscriptionIdentifiersAvailable: false,
           sharedSubscriptionAvailable: false,
@@ -366,8 +386,9 @@ class V5Session {
   #fail(code: ConnectionErrorCode, message: string, reasonCode: number): void {
     if (this.#closed) return;
     if (!this.#socket.destroyed) {
-      if (this.#connackSent) this.#toClient({ cmd: 'disconnect', reasonCode });
-      else if (this.#connectSeen || code !== 'NOT_CONNECT') this.#toClient({ cmd: 'connack', reasonCode, sessionPresent: false });
+      const properties = { reasonString: message.slice(0, 256) };
+      if (this.#connackSent) this.#toClient({ cmd: 'disconnect', reasonCode, properties });
+      else if (this.#connectSeen || code !== 'NOT_CONNECT') this.#toClient({ cmd: 'connack', reasonCode, sessionPresent: false, properties });
     }
     this.#shutdown(new ConnectionError(code, message));
   }

@@ -1,0 +1,1 @@
+export function buildPage(): Promise<{ html: string; js: string; css: string }>;
