@@ -10,8 +10,9 @@
 // appends for good. So the voters-only rule for leader messages holds while
 // the board is in its leader lease (it heard a leader it accepts within an
 // election timeout): then a non-voter's claim could only be a hijack. Out of
-// lease, a leader message is accepted from whoever the link authenticated (its
-// member credential), and the board catches up and learns the promotion (see
+// lease, a leader message or a vote request is accepted from whoever the link
+// authenticated (its member credential), and the board catches up and learns
+// the promotion (see
 // docs/architecture.md, "Raft messages checked where they land").
 import type { Message, NodeId } from './types.ts';
 
@@ -62,6 +63,10 @@ export function checkSender(r: ReceiverView, m: Message): DropReason | null {
       return null;
     case 'vote':
     case 'pre-vote':
+      // Same reasoning as for leader messages: a board that missed a promotion must still vote for
+      // the promoted candidate, or an installation whose other voters are gone never elects again
+      // (the simulation found it). Out of a leader's lease only: in lease no vote is granted anyway.
+      return voter || !r.inLeaderLease ? null : 'vote-from-non-voter';
     case 'vote-response':
     case 'pre-vote-response':
       return voter ? null : 'vote-from-non-voter';
