@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../src/bench/launcher.ts';
 import { withAllocatorEnv } from '../src/board/allocator-env.ts';
+import { NODE_ENV_HOOKS } from '../src/cli/image-guard.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -35,7 +36,7 @@ async function waitForHealth(port: number, child: ChildProcess, timeoutMs: numbe
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`board exited with code ${child.exitCode} before answering /health`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`board exited (${child.signalCode ?? `code ${child.exitCode}`}) before answering /health`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       if (res.ok) return (await res.json()) as Record<string, unknown>;
@@ -54,9 +55,21 @@ function rssKiB(pid: number, field: 'VmRSS' | 'RssAnon'): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * A board's environment: the allocator settings, without node's environment
+ * hooks (the image would re-execute itself without them, which under
+ * qemu-user fails: the kernel cannot run the arm64 binary). checkImageFlags
+ * tests the hooks themselves.
+ */
+function boardEnv(): NodeJS.ProcessEnv {
+  const env = withAllocatorEnv(process.env);
+  for (const name of NODE_ENV_HOOKS) delete env[name];
+  return env;
+}
+
 function boot(cmd: string, args: string[], dataDir: string, http: number, mqtt: number): ChildProcess {
   const child = spawn(cmd, [...args, 'start', '--data-dir', dataDir, '--http-port', String(http), '--mqtt-port', String(mqtt),
-    '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'], env: withAllocatorEnv(process.env) });
+    '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'], env: boardEnv() });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 20_000) stderr += d.toString();
@@ -68,7 +81,8 @@ function boot(cmd: string, args: string[], dataDir: string, http: number, mqtt: 
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
+  // Already gone (an exit code, or killed by a signal): its 'exit' event has fired.
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -249,4 +263,12 @@ async function main(): Promise<void> {
   process.exit(failures.length === 0 ? 0 : 1);
 }
 
-void main();
+main().catch((err: unknown) => {
+  process.stdout.write(`FAIL ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
+// A check that waits on something that never comes must not end as a silent pass.
+process.on('beforeExit', () => {
+  process.stdout.write('FAIL image checks stopped before their verdict (a wait that never ended)\n');
+  process.exit(1);
+});
