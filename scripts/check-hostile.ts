@@ -36,7 +36,7 @@ async function defaultInstallation(): Promise<void> {
     await inst.waitForLeader(60_000);
     await inst.start('e1');
     await inst.waitForRole('e1', 'external', 60_000);
-    results.push(...await runHostileSuite(fromInstallation(inst), { anonBudgetMiB: target.budgets.peakAnonRssMiB }));
+    results.push(...await runHostileSuite(fromInstallation(inst), { anonBudgetMiB: target.budgets.hardLimitMiB }));
   } finally {
     if (results.some((r) => !r.ok)) for (const b of inst.boards.values()) process.stdout.write(`--- ${b.id}\n${b.logTail.slice(-15).join('\n')}\n`);
     await inst.stopAll('SIGKILL');
@@ -46,7 +46,7 @@ async function defaultInstallation(): Promise<void> {
 
 async function walkthrough(): Promise<void> {
   process.stdout.write('\nhostile-input suite against the secured installation of the walkthrough in docs/operations.md\n');
-  results.push(...await runWalkthrough(image, async (t) => runHostileSuite(t, { anonBudgetMiB: target.budgets.peakAnonRssMiB })));
+  results.push(...await runWalkthrough(image, async (t) => runHostileSuite(t, { anonBudgetMiB: target.budgets.hardLimitMiB })));
 }
 
 try {

@@ -20,9 +20,12 @@ export interface SuiteResult {
 
 export interface SuiteOptions {
   /**
-   * Anonymous RSS a board may reach (targets/<target>.json
-   * budgets.peakAnonRssMiB): total RSS is mostly the executable's clean,
-   * reclaimable pages and says little about what an attack made it allocate.
+   * Anonymous RSS a board may reach under attack: the hard limit it runs
+   * under (targets/<target>.json budgets.hardLimitMiB), which memory it
+   * cannot give back must stay below. Total RSS is mostly the executable's
+   * clean, reclaimable pages and says little about what an attack made it
+   * allocate. (peakAnonRssMiB is the budget under ordinary bursts; a
+   * retained flood left a leader ~22 MiB above it.)
    */
   readonly anonBudgetMiB: number;
   /** Connections per flood (idle, slowloris). */
