@@ -31,6 +31,8 @@ export interface LauncherOptions {
   /** Command and leading arguments that run the raftlight executable. */
   command: string;
   args: string[];
+  /** A board's own command instead of `command` (--board-limits: its own copy of the executable). */
+  commandOf?: (id: string) => string;
   root: string;
   cluster?: string;
   /** Extra flags for every board (tick length, snapshot size...). */
@@ -40,6 +42,8 @@ export interface LauncherOptions {
   env?: NodeJS.ProcessEnv;
   /** Write a V8 CPU profile of every board into this folder, named <board>-<start>.cpuprofile. */
   cpuProfileDir?: string;
+  /** Node flags for every board (no spaces inside a flag), e.g. the heap snapshots' signal. */
+  nodeFlags?: string[];
   /** Log lines kept per board. */
   logTailLines?: number;
   /** Address a board listens on and advertises (default 127.0.0.1; the bench's --netns gives each board its own). */
@@ -184,19 +188,22 @@ export class Installation {
   private readonly starts = new Map<string, number>();
 
   /**
-   * Flags that make the board write its CPU profile under its own name (one
-   * file per start): --node-options="..." for the image (it ignores NODE_OPTIONS),
-   * node's own command line when the board runs from sources.
+   * Node flags of one start: the CPU profile under the board's own name (one
+   * file per start) and `nodeFlags`. On node's command line when the board
+   * runs from the sources; for the image one --node-options="..." (it ignores
+   * NODE_OPTIONS).
    */
-  private profileFlags(id: string): { env: NodeJS.ProcessEnv; nodeArgs: string[] } {
+  private nodeArgs(id: string): string[] {
+    const flags = [...(this.o.nodeFlags ?? [])];
     const dir = this.o.cpuProfileDir;
-    if (dir === undefined) return { env: {}, nodeArgs: [] };
-    const n = (this.starts.get(id) ?? 0) + 1;
-    this.starts.set(id, n);
-    const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}-${n}.cpuprofile`];
-    if (this.o.args.length > 0) return { env: {}, nodeArgs: flags };
-    // The image ignores NODE_OPTIONS: its development switch takes node flags on the command line.
-    return { env: {}, nodeArgs: [`--node-options=${flags.join(' ')}`] };
+    if (dir !== undefined) {
+      const n = (this.starts.get(id) ?? 0) + 1;
+      this.starts.set(id, n);
+      flags.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}-${n}.cpuprofile`);
+    }
+    if (flags.length === 0) return [];
+    if (this.o.args.length > 0) return flags;
+    return [`--node-options=${flags.join(' ')}`];
   }
 
   /**
@@ -220,12 +227,11 @@ export class Installation {
     const args = [...this.o.args, 'start', '--id', b.id, '--cluster', this.cluster, '--data-dir', b.dataDir,
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
       '--advertise-host', b.host, ...roleArgs, ...this.accessArgs(), ...(this.o.extraArgs ?? []), ...(this.o.boardArgs?.(b.id) ?? [])];
-    const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.command];
-    const profile = this.profileFlags(b.id);
+    const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.commandOf?.(b.id) ?? this.o.command];
     // stdin is a pipe only the bench holds: if the bench dies, the board sees it close and stops.
-    const child = spawn(command!, [...prefix, ...profile.nodeArgs, ...args], {
+    const child = spawn(command!, [...prefix, ...this.nodeArgs(b.id), ...args], {
       stdio: ['pipe', 'ignore', 'pipe'],
-      env: { ...process.env, ...this.o.env, ...profile.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' },
+      env: { ...process.env, ...this.o.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' },
     });
     this.o.onSpawn?.(b.id, child);
     const keep = this.o.logTailLines ?? 40;

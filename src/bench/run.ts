@@ -1,8 +1,11 @@
 // `raftlight bench`: start the installation, measure, optionally do the same
 // against etcd, write the results folder, print the tables.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setupBoardLimits, type BoardLimits } from './cgroup.ts';
+import { removeStaleGroups, setupBoardLimits, type BoardLimits } from './cgroup.ts';
+import { makeImageCopies, type ImageCopies } from './image-copies.ts';
+import { heapSnapshotFlags, snapshotBoards } from './heap-snapshots.ts';
+import type { Target } from './targets.ts';
 import { startEtcd } from './etcd-sut.ts';
 import { freezePartitioner, runFaults, type FaultEvent, type FaultName } from './faults.ts';
 import { measure, type MeasuredRun } from './measure.ts';
@@ -12,7 +15,7 @@ import { startRaftlight } from './raftlight-sut.ts';
 import { makeRunRoot, removeStaleRoots } from './stale-roots.ts';
 import { compare, comparisonTable, figureRows, markdownTable, table, type Comparison } from './report.ts';
 import { summarize, type RunFigures } from './summary.ts';
-import type { Workload } from './workload.ts';
+import type { Workload, Writer } from './workload.ts';
 import { closeHttpClient } from './http-client.ts';
 import type { Installation } from './launcher.ts';
 
@@ -28,18 +31,32 @@ export interface BenchOptions {
   imageLabel: string;
   netns: boolean;
   netem?: string;
-  boardLimits: boolean;
-  /** targets/<name>.json: memory limit for --board-limits, RSS goal line on the plot. */
-  targetFile: string;
+  /** Hard memory limit per board (memory cgroup, memory and swap together); undefined: no limit. */
+  boardLimitMiB?: number;
+  /** With a limit: readahead of the device holding each board's copy of the executable. */
+  readaheadKiB: number;
+  /** The image's target: its budgets draw the lines on the plots and give --board-limits its size. */
+  imageTarget: Target;
   out: string;
   compareEtcd: boolean;
   target: 'round-robin' | 'leader';
   keys: number;
   idleLeadS: number;
   extraBoardArgs: string[];
+  /** Environment added for every board (allocator settings, NODE_OPTIONS). */
+  boardEnv?: NodeJS.ProcessEnv;
   quiet: boolean;
   /** Write a V8 CPU profile per board into <out>/profiles (written when the boards stop). */
   cpuProf?: boolean;
+  /** Seconds of the workload at which to take a heap snapshot of every board (<out>/heap/<board>-<t>s.heapsnapshot). */
+  heapSnapshotsS?: number[];
+  /**
+   * Writes sent as fast as 64 writers go after seeding and before the run is
+   * measured: fills the boards' bounded structures (the request-id and change
+   * windows of 10,000 each) so that a short run measures a board in its
+   * steady state.
+   */
+  warmupWrites?: number;
   /** TLS for every board (one certificate for all, valid for their addresses) and the CA the bench verifies with. */
   tls?: { cert: string; key: string; ca: string };
   /** Where the tables go (default stdout). */
@@ -53,6 +70,20 @@ export interface BenchResult {
   faults: FaultEvent[];
   /** Boards found dead at the end of the run (a crash, an OOM kill), with their last log lines. */
   deaths: BoardDeath[];
+  limits?: LimitsReport;
+}
+
+/** How the boards were limited, for the summary. */
+export interface LimitsReport {
+  cgroup: string;
+  limitMiB: number;
+  /** Readahead in effect for the executable's copies, KiB. */
+  readaheadKiB: number | null;
+  device: string;
+  copies: string;
+  /** Cached bytes of a copy before its board started (0: every page the board maps is read and charged by it). */
+  cachedBytesAfterDrop: number | null;
+  oomKills: Record<string, number>;
 }
 
 export interface BoardDeath {
@@ -69,7 +100,7 @@ function boardDeaths(inst: Installation): BoardDeath[] {
   }));
 }
 
-/** The per-board RSS goal the issue sets (the plots draw it). */
+/** The per-board total RSS goal of the first study (the total-RSS plot draws it). */
 export const RSS_GOAL_MIB = 64;
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
@@ -78,13 +109,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = (line: string): void => {
     if (!o.quiet) process.stderr.write(`bench: ${line}\n`);
   };
-  const target = JSON.parse(readFileSync(o.targetFile, 'utf8')) as { budgets?: { memoryLimitMiB?: number } };
-  const stale = removeStaleRoots();
-  if (stale.length) log(`removed ${stale.length} data folder(s) of benches that were killed: ${stale.join(', ')}`);
+  const goals = { anonMiB: o.imageTarget.budgets.peakAnonRssMiB, rssMiB: RSS_GOAL_MIB };
+  const stale = [...removeStaleRoots(), ...removeStaleGroups()];
+  if (stale.length) log(`removed ${stale.length} data folder(s) and cgroup(s) of benches that were killed: ${stale.join(', ')}`);
   const root = makeRunRoot();
   const ids = [...Array.from({ length: o.voters }, (_, i) => `v${i + 1}`), ...Array.from({ length: o.boards - o.voters }, (_, i) => `e${i + 1}`)];
   let netns: NetnsPlan | undefined;
   let limits: BoardLimits | undefined;
+  let copies: ImageCopies | undefined;
   const faults: FaultEvent[] = [];
   const deaths: BoardDeath[] = [];
   const result: Partial<BenchResult> = { faults, deaths };
@@ -93,24 +125,41 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       netns = setupNetns(ids, o.netem);
       log(`network namespaces: ${ids.length} boards on 10.200.0.0/16${o.netem ? `, netem "${o.netem}"` : ''}`);
     }
-    if (o.boardLimits) {
-      const mib = target.budgets?.memoryLimitMiB;
-      if (typeof mib !== 'number') throw new Error(`${o.targetFile} has no budgets.memoryLimitMiB`);
-      limits = setupBoardLimits(mib);
-      log(`cgroup memory limit ${mib} MiB per board`);
+    if (o.boardLimitMiB !== undefined) {
+      limits = setupBoardLimits(o.boardLimitMiB);
+      copies = makeImageCopies(o.command, ids, root, o.readaheadKiB, log);
+      result.limits = {
+        cgroup: limits.version, limitMiB: o.boardLimitMiB, readaheadKiB: copies.readaheadKiB, device: copies.device, copies: copies.how,
+        cachedBytesAfterDrop: copies.cachedBytesAfterDrop, oomKills: {},
+      };
+      log(`${limits.version} memory limit ${o.boardLimitMiB} MiB per board (memory and swap); ${copies.how}; readahead ${copies.readaheadKiB ?? '?'} KiB; ` +
+        `cached after the drop: ${copies.cachedBytesAfterDrop ?? '?'} bytes`);
+      if (copies.readaheadKiB !== null && copies.readaheadKiB !== o.readaheadKiB) log(`warning: readahead in effect is ${copies.readaheadKiB} KiB, not the ${o.readaheadKiB} KiB asked for`);
     }
+    const heapDir = join(o.out, 'heap');
+    const snapshotTimes = (o.heapSnapshotsS ?? []).filter((s) => s <= o.durationS);
+    const nodeFlags = snapshotTimes.length ? heapSnapshotFlags(heapDir) : [];
+    const wrap = limits || netns ? (id: string): string[] => [...(limits?.wrap(id) ?? []), ...(netns?.wrap(id) ?? [])] : undefined;
     const rl = await startRaftlight({
       command: o.command, args: o.args, root, voters: o.voters, externals: o.boards - o.voters, keys: o.keys, target: o.target,
       extraBoardArgs: o.extraBoardArgs, log, ...(o.tls ? { tls: o.tls } : {}),
+      ...(o.boardEnv ? { env: o.boardEnv } : {}), ...(nodeFlags.length ? { nodeFlags } : {}),
       ...(o.cpuProf ? { cpuProfileDir: join(o.out, 'profiles') } : {}),
-      ...(netns ? { hostOf: netns.hostOf, wrap: netns.wrap } : {}),
-      ...(limits ? { onSpawn: (id: string, child: { pid?: number | undefined }) => child.pid !== undefined && limits!.place(id, child.pid) } : {}),
+      ...(netns ? { hostOf: netns.hostOf } : {}),
+      ...(wrap ? { wrap } : {}),
+      ...(copies ? { commandOf: copies.pathOf } : {}),
+      ...(limits ? { cgroupUsageBytes: limits.usageBytes } : {}),
     });
+    if (o.warmupWrites) {
+      const failed = await warmUp(rl.sut.writer, o.warmupWrites);
+      log(`warm-up: ${o.warmupWrites} writes (${failed} failed)`);
+    }
     // Ctrl-C or SIGTERM: no board, namespace or temp directory is left behind.
     const onSignal = (signal: NodeJS.Signals): void => {
       for (const b of rl.inst.boards.values()) b.process?.kill('SIGKILL');
       netns?.teardown();
       limits?.teardown();
+      copies?.teardown();
       rmSync(root, { recursive: true, force: true });
       process.stderr.write(`\nbench: stopped by ${signal}; boards killed, partial results in ${o.out}\n`);
       process.exit(130);
@@ -122,10 +171,20 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const partitioner = netns ? { how: 'link down', partition: netns.partition, heal: netns.heal } : freezePartitioner(rl.inst);
       run = await measure(rl.sut, {
         out: o.out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet,
-        alongside: o.faults.length ? (t0) => runFaults(rl.inst, o.faults, o.durationS * 1000, t0, partitioner, (e) => {
-          faults.push(e);
-          log(`fault ${e.fault}: ${e.action} ${e.boards.join(',')}${e.ms !== undefined ? ` (${e.ms} ms)` : ''}`);
-        }) : undefined,
+        alongside: o.faults.length || snapshotTimes.length ? async (t0) => {
+          await Promise.all([
+            o.faults.length ? runFaults(rl.inst, o.faults, o.durationS * 1000, t0, partitioner, (e) => {
+              faults.push(e);
+              log(`fault ${e.fault}: ${e.action} ${e.boards.join(',')}${e.ms !== undefined ? ` (${e.ms} ms)` : ''}`);
+            }) : undefined,
+            (async () => {
+              for (const s of snapshotTimes) {
+                await new Promise((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - Date.now())));
+                await snapshotBoards(heapDir, rl.sut.boards().map((b) => ({ id: b.id, pid: b.pid() })), `${s}s`, log);
+              }
+            })(),
+          ]);
+        } : undefined,
       });
       // Let the last writes reach every board before counting.
       await new Promise((r) => setTimeout(r, 1000));
@@ -138,9 +197,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       process.off('SIGTERM', onSignal);
     }
     result.raftlight = summarize(run, rl.watcher, rl.watched);
-    if (limits) (result.raftlight as RunFigures & { oomKills?: Record<string, number> }).oomKills = limits.oomKills();
-    await writePlots(o.out, 'raftlight', run, rl.watcher, rl.watched, RSS_GOAL_MIB);
+    if (limits && result.limits) result.limits.oomKills = limits.oomKills();
+    await writePlots(o.out, 'raftlight', run, rl.watcher, rl.watched, goals);
     print(`\nraftlight: ${o.boards} boards (${o.voters} voters), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}\n`);
+    if (result.limits) print(`  ${describeLimits(result.limits)}\n`);
     print(table(figureRows(result.raftlight)));
     if (o.compareEtcd) {
       const etcdRoot = join(root, 'etcd');
@@ -154,12 +214,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         await etcd.stop();
       }
       result.etcd = { ...summarize(erun, etcd.watcher, etcd.watched), version: etcd.version };
-      await writePlots(o.out, 'etcd', erun, etcd.watcher, etcd.watched, RSS_GOAL_MIB, run);
+      await writePlots(o.out, 'etcd', erun, etcd.watcher, etcd.watched, goals, run);
       result.comparison = compare(result.raftlight, result.etcd);
       print(`\nraftlight vs ${etcd.version} (${o.voters} members each, same workload, same machine)\n`);
       print(comparisonTable(result.comparison));
     }
-    const summary = { options: { ...o, command: undefined, args: undefined, print: undefined }, createdAt: new Date().toISOString(), node: process.version, ...result };
+    const summary = { options: { ...o, command: undefined, args: undefined, print: undefined, imageTarget: { name: o.imageTarget.name, source: o.imageTarget.source, budgets: o.imageTarget.budgets } }, createdAt: new Date().toISOString(), node: process.version, ...result };
     writeFileSync(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     writeFileSync(join(o.out, 'summary.md'), summaryMarkdown(o, result as BenchResult));
     print(`\nresults in ${o.out}\n`);
@@ -167,6 +227,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   } finally {
     netns?.teardown();
     limits?.teardown();
+    copies?.teardown();
     closeHttpClient();
     rmSync(root, { recursive: true, force: true });
   }
@@ -175,6 +236,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
   let md = `${o.boards} boards (${o.voters} voters, ${o.boards - o.voters} external), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}` +
     `${o.faults.length ? `, faults ${o.faults.join(',')}` : ''}${o.netns ? ', --netns' : ''}\n\n`;
+  if (r.limits) md += `${describeLimits(r.limits)}\n\n`;
   md += markdownTable(['raftlight', 'value'], figureRows(r.raftlight));
   if (r.deaths.length) md += `\nBoards not running at the end: ${r.deaths.map((d) => `${d.board} (${d.exit})`).join(', ')}\n`;
   if (r.faults.length) md += '\n' + markdownTable(['t (s)', 'fault', 'action', 'boards', 'ms'], r.faults.map((f) => [f.t.toFixed(1), f.fault, f.action, f.boards.join(' '), f.ms === undefined ? '' : String(f.ms)]));
@@ -183,6 +245,27 @@ function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
     md += '\n' + markdownTable(['metric', 'raftlight', 'etcd', 'raftlight / etcd', 'goal'], r.comparison.map((c) => [c.metric, String(c.raftlight), String(c.etcd), c.ratio.toFixed(2), c.goal ?? '']));
   }
   return md;
+}
+
+/** The warm-up writes (see BenchOptions.warmupWrites), 64 at a time; returns how many failed. */
+async function warmUp(writer: Writer, writes: number): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  // Sequence numbers far from the run's, so the warm-up's request bodies differ from its writes.
+  const base = 1_000_000_000;
+  await Promise.all(Array.from({ length: Math.min(64, writes) }, async () => {
+    while (next < writes) {
+      const r = await writer(base + next++);
+      if (!r.ok) failed++;
+    }
+  }));
+  return failed;
+}
+
+export function describeLimits(l: LimitsReport): string {
+  const kills = Object.values(l.oomKills).reduce((a, b) => a + b, 0);
+  return `every board under a ${l.limitMiB} MiB hard limit (${l.cgroup}, memory and swap), from its own uncached copy of the executable ` +
+    `(${l.device}, readahead ${l.readaheadKiB ?? '?'} KiB); OOM kills: ${kills}`;
 }
 
 export function describeWorkload(w: Workload): string {

@@ -4,7 +4,6 @@
 // and the telemetry around it, and stops them in the reverse order (a leader
 // hands over first). A fatal error stops the board with one clear line.
 import { randomInt } from 'node:crypto';
-import { getHeapStatistics } from 'node:v8';
 import { SeededRandom, type NodeId, type RaftStatus } from '../raft/index.ts';
 import { nodeFs } from '../storage/fs-layer.ts';
 import { startBroker, type RunningBroker } from '../transport/broker.ts';
@@ -27,6 +26,7 @@ import { createServices } from './services.ts';
 import { apiAuthHooks, isWriter, sessionClassOf } from './api-auth.ts';
 import type { Client } from 'aedes';
 import { joinCluster } from './join.ts';
+import { memoryFigures } from './memory-figures.ts';
 import { AccessPolicy } from '../api/access.ts';
 import { ConfigError } from '../cli/config.ts';
 import { bootstrapState } from './bootstrap.ts';
@@ -212,7 +212,6 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
 
     const status = (): Record<string, unknown> => {
       const s = view();
-      const mem = process.memoryUsage();
       let queued = 0;
       let dropped = 0;
       let connected = 0;
@@ -228,8 +227,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         firstIndex: s.firstIndex, lastIndex: s.lastIndex,
         ...(s.missingAcknowledgedUpTo > 0 ? { missingAcknowledgedUpTo: s.missingAcknowledgedUpTo } : {}),
         voters: s.confState.voters, externals: s.confState.learners.length,
-        rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external,
-        heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
+        memory: memoryFigures(), execArgv: process.execArgv,
         pendingWrites: core.proposals.size, pendingReads: core.reads.size, loopDroppedMessages: loop.droppedMessages,
         transport: { peers: transport.stats().size, connected, queued, dropped, rejected: transport.garbage.rejected },
         refusedRaftMessages: core.refusedMessages(),

@@ -20,6 +20,7 @@ import type { ApplyResult } from '../state/results.ts';
 import { ApiError } from '../api/errors.ts';
 import type { Logger } from './log.ts';
 import type { ProposalWaiters, ReadWaiters } from './waiters.ts';
+import { releaseBytes } from './release-bytes.ts';
 import type { BoardClock } from './clock.ts';
 import { CommandQueue, type LoopCommand } from './loop-commands.ts';
 
@@ -290,8 +291,14 @@ export class RaftLoop {
     if (!this.d.storage.snapshotDue(applied)) return;
     const started = this.d.clock.now();
     const image = this.state.export();
-    const meta = await this.d.storage.takeSnapshot(applied, this.confState, image);
-    this.d.log.info('snapshot taken, log compacted', { index: meta.index, bytes: image.byteLength, ms: Math.round(this.d.clock.now() - started) });
+    const size = image.byteLength;
+    let meta;
+    try {
+      meta = await this.d.storage.takeSnapshot(applied, this.confState, image);
+    } finally {
+      releaseBytes(image); // written: free the copy now, not at the next full collection
+    }
+    this.d.log.info('snapshot taken, log compacted', { index: meta.index, bytes: size, ms: Math.round(this.d.clock.now() - started) });
   }
 
   private fail(err: Error): void {

@@ -27,6 +27,11 @@ export class SqlDatabase {
     // savepoints working without file traffic through Emscripten's MEMFS.
     this.db.run('PRAGMA journal_mode = MEMORY');
     this.db.run('PRAGMA synchronous = OFF');
+    // The database file already lives in memory (Emscripten's MEMFS): SQLite's
+    // page cache only copies its pages into the WASM heap, which never gives
+    // memory back. 512 KiB instead of the default 2 MiB: 1.6 MiB less WASM
+    // memory on a board under bursts, with no measurable cost per write.
+    this.db.run('PRAGMA cache_size = -512');
   }
 
   private statement(sql: string): Statement {
