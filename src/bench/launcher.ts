@@ -201,14 +201,16 @@ export class Installation {
 
   /**
    * Starts (or restarts) a board. Voters found the installation together; an
-   * external board that never joined gets a join token from a voter first.
+   * external board that never joined (or a board started asJoiner) gets a join token from a voter first.
    */
-  async start(id: string): Promise<LaunchedBoard> {
+  async start(id: string, options: { asJoiner?: boolean } = {}): Promise<LaunchedBoard> {
     const b = this.get(id);
     if (b.process && b.process.exitCode === null && b.process.signalCode === null) return b;
-    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter')!;
+    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter' && x.id !== id && this.isRunning(x.id))
+      ?? [...this.boards.values()].find((x) => x.role === 'voter')!;
     let roleArgs: string[];
-    if (b.role === 'voter') {
+    // asJoiner: a founder that lost its state starts again as a board that joins (a new incarnation).
+    if (b.role === 'voter' && options.asJoiner !== true) {
       roleArgs = ['--peers', this.voterPeers, '--bootstrap-secret', this.bootstrapSecret];
     } else {
       const joined = existsSync(join(b.dataDir, JOIN_TRUST_FILE));

@@ -451,7 +451,10 @@ class AutopilotSim {
     return [...this.nodes.values()].map((n) => {
       if (!n.raft) return `${n.id}:${n.domain} down${n.downUntil === Infinity ? ' for good' : ''}`;
       const s = n.raft.status();
-      return `${n.id}:${n.domain} ${s.role} t${s.term} last ${s.lastIndex} voters ${s.confState.voters}`;
+      const r = n.raft.raft;
+      const out = s.confState.votersOutgoing.length > 0 ? ` outgoing ${s.confState.votersOutgoing}` : '';
+      const drops = n.raft.dropped.total > 0 ? ` dropped ${JSON.stringify(n.raft.dropped.snapshot())}` : '';
+      return `${n.id}:${n.domain} ${s.role} t${s.term} vote ${r.vote ?? '-'} lead ${r.lead ?? '-'} last ${s.lastIndex} commit ${s.commit} applied ${r.log.applied} voters ${s.confState.voters}${out} learners ${s.confState.learners}${drops}`;
     }).join('; ');
   }
 
