@@ -102,8 +102,8 @@ async function bundle(page) {
       'utf-8-validate': join(root, 'scripts/empty-module.cjs'),
       'supports-color': join(root, 'scripts/empty-module.cjs'),
     },
-    // RAFTLIGHT_PLANTED_BUGS: the simulation's planted bugs fold to false and their code is dropped.
-    define: { 'process.env.RAFTLIGHT_BUNDLED': '"1"', RAFTLIGHT_PLANTED_BUGS: 'false' },
+    // The simulation's planted bugs (src/board/planted-bugs.ts) fold to false and their code is dropped.
+    define: { 'process.env.RAFTLIGHT_BUNDLED': '"1"', 'globalThis.raftlightPlantedBugs': 'undefined' },
     logLevel: 'warning',
   });
   const bytes = readFileSync(outfile);

@@ -234,6 +234,9 @@ async function main(): Promise<void> {
     const mib = manifest.sizeBytes / MiB;
     lines.push(`${target.name}: image ${mib.toFixed(1)} MiB, budget ${target.budgets.imageMiB} MiB`);
     if (mib > target.budgets.imageMiB) budgetFailure(target.name, 'imageMiB', `${mib.toFixed(1)} MiB`, `${target.budgets.imageMiB} MiB`);
+    // The simulation's planted bugs are compiled out (src/board/planted-bugs.ts): no trace in the image.
+    if (readFileSync(image).includes('raftlightPlantedBugs')) failures.push(`${target.name}: the image carries the simulation's planted bugs (the build's define did not fold them away)`);
+    else lines.push(`${target.name}: no planted-bug code in the image`);
     try {
       if (target.arch === 'x64') {
         await checkX64(target, image);

@@ -201,20 +201,21 @@ export class Installation {
 
   /**
    * Starts (or restarts) a board. Voters found the installation together; an
-   * external board that never joined (or a board started asJoiner) gets a join token from a voter first.
+   * external board that never joined gets a join token from a voter first.
    */
   async start(id: string, options: { asJoiner?: boolean } = {}): Promise<LaunchedBoard> {
     const b = this.get(id);
     if (b.process && b.process.exitCode === null && b.process.signalCode === null) return b;
-    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter' && x.id !== id && this.isRunning(x.id))
-      ?? [...this.boards.values()].find((x) => x.role === 'voter')!;
+    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter' && x.id !== id) ?? [...this.boards.values()].find((x) => x.role === 'voter')!;
     let roleArgs: string[];
-    // asJoiner: a founder that lost its state starts again as a board that joins (a new incarnation).
     if (b.role === 'voter' && options.asJoiner !== true) {
       roleArgs = ['--peers', this.voterPeers, '--bootstrap-secret', this.bootstrapSecret];
     } else {
-      const joined = existsSync(join(b.dataDir, JOIN_TRUST_FILE));
-      roleArgs = ['--role', 'external', '--join', firstVoter.url, ...(joined ? [] : ['--join-token', await this.joinToken()])];
+      // A board that joins (an external board, or a board back as a new incarnation) gets a join
+      // token each start: a member ignores it, a board that lost its state needs it to be admitted again.
+      const joined = existsSync(join(b.dataDir, JOIN_TRUST_FILE)) && options.asJoiner !== true;
+      const fresh = !existsSync(join(b.dataDir, 'IDENTITY')) || readFileSync(join(b.dataDir, 'IDENTITY'), 'utf8').includes('"fresh":true') || readFileSync(join(b.dataDir, 'IDENTITY'), 'utf8').includes('"lost"');
+      roleArgs = ['--role', 'external', '--join', firstVoter.url, ...(joined && !fresh ? [] : ['--join-token', await this.joinToken()])];
     }
     const args = [...this.o.args, 'start', '--id', b.id, '--cluster', this.cluster, '--data-dir', b.dataDir,
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),

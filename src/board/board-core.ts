@@ -94,7 +94,8 @@ export class BoardCore {
       return null;
     });
     const holds = await holdsState(fs, o.dataDir);
-    if (lost === null && !holds && (known !== null || o.knownMember === true)) {
+    if (lost === null && known?.lost !== undefined) lost = known.lost;
+    if (lost === null && !holds && known?.fresh !== true && (known !== null || o.knownMember === true)) {
       lost = 'its write-ahead log and snapshots are gone (the data directory was emptied or replaced)';
     }
     if (lost === null) {

@@ -43,13 +43,15 @@ import { createPageHandler, withInstallerPage } from '../api/page.ts';
 import { readAccessFrom } from '../api/read-access.ts';
 import { loadPageAssets } from '../page/assets-loader.ts';
 import { BoardCore } from './board-core.ts';
-import { holdsState, supersededMembers } from './incarnation.ts';
+import { holdsState, markLost, supersededMembers, NewIncarnationError } from './incarnation.ts';
 import type { RaftLoop } from './raft-loop.ts';
 
 /** How long an API call waits for its write or read to be confirmed. */
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Retained status is refreshed this often. */
 const STATUS_INTERVAL_MS = 5_000;
+/** How long /health answers 503 after a fatal error before the board exits. */
+const FATAL_HEALTH_GRACE_MS = 1_000;
 
 export interface RunningBoard {
   readonly id: string;
@@ -178,6 +180,13 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     let failure: FatalReport | null = null;
     let stoppingSince: number | null = null;
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
+    /** The one fatal path: one line with the code, where and what to do; /health answers 503; start.ts exits 1. */
+    const stopForGood = (err: Error): void => {
+      if (failure !== null) return;
+      failure = describeFatal(err);
+      log.error(`fatal: ${failure.code}: ${failure.message}; ${failure.action}`, { where: failure.where });
+      failWith(err);
+    };
     let autopilot: AutopilotRunner | undefined;
 
     const loop: RaftLoop = core.start(transport, {
@@ -198,11 +207,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         live.boardChanged();
         publishStatus();
       },
-      fatal: (err) => {
-        failure = describeFatal(err);
-        log.error(`fatal: ${failure.code}: ${failure.message}; ${failure.action}`, { where: failure.where });
-        failWith(err);
-      },
+      fatal: (err) => stopForGood(err),
     });
 
     const status = (): Record<string, unknown> => {
@@ -316,7 +321,10 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         member: self, replaces: incarnation.replaced.member,
       });
     }
-    if (config.join !== undefined && boardRole() === 'none') {
+    if (incarnation.replaced !== null && boardRole() === 'none' && config.joinToken === undefined) {
+      // A new incarnation must be admitted again, and only a join token admits a board.
+      stopForGood(new NewIncarnationError(incarnation.replaced.member));
+    } else if (config.join !== undefined && boardRole() === 'none') {
       joinAbort = new AbortController();
       if (config.joinToken === undefined) {
         log.info('admitted earlier (raftlight join, or a join before a restart): waiting for the leader to bring this board up to date');
@@ -325,6 +333,11 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
           via: config.join, id: self, host: config.advertiseHost, port: broker.port, joinToken: config.joinToken,
           memberSecret: credentials.secret, ca: config.tlsCa, signal: joinAbort.signal, log,
           admitted: (verifiers) => directory.trustJoinAnswer(verifiers),
+        }).then(async (result) => {
+          if (result !== 'member-exists') return;
+          // This id is a member whose state this board lost: the next start is a new incarnation.
+          await markLost(nodeFs, config.dataDir, `the installation already has ${self} as a member, whose state this board no longer holds`);
+          stopForGood(new NewIncarnationError(self));
         });
       }
     } else if (boardRole() === 'none') {
@@ -341,7 +354,11 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
           await handOverLeadership(core, loop, log);
         }
         // The core first: a Ready waiting for the disk is abandoned, nothing is applied to a closed state.
-        await stopCore();
+        // A disk that refuses even the stop (read-only, full) does not cut the stop short.
+        await stopCore().catch((err: unknown) => log.warn('the data directory could not be closed cleanly', { err: (err as Error).message }));
+        // After a fatal error /health keeps answering 503 with the reason a moment longer, so that a
+        // supervisor or a load balancer polling it sees why the board went away.
+        if (failure !== null) await new Promise((r) => setTimeout(r, FATAL_HEALTH_GRACE_MS));
         await undo();
         log.info(failure === null ? 'board stopped' : 'board stopped after a fatal error');
       })();

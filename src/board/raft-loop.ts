@@ -22,7 +22,6 @@ import type { Logger } from './log.ts';
 import type { ProposalWaiters, ReadWaiters } from './waiters.ts';
 import type { BoardClock } from './clock.ts';
 import { CommandQueue, type LoopCommand } from './loop-commands.ts';
-import { isPlanted } from './planted-bugs.ts';
 
 /** Commands waiting for the loop at once; past it messages are dropped and requests refused. */
 export const MAX_QUEUED_COMMANDS = 16_384;
@@ -214,7 +213,7 @@ export class RaftLoop {
     const ce = rd.committedEntries;
     if (ce.length > 0) this.d.hooks.committed?.(ce[0]!.index, ce[ce.length - 1]!.index);
     for (const m of rd.earlyMessages) transport.send(m);
-    if (isPlanted('applyBeforePersist')) {
+    if (globalThis.raftlightPlantedBugs?.applyBeforePersist === true) {
       // PLANTED BUG (never in images): apply and advance while the Ready is still being persisted
       // (the leader then counts its own entries toward commit before they are durable).
       const persisting = (async () => {
