@@ -230,7 +230,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         voters: s.confState.voters, externals: s.confState.learners.length,
         rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external,
         heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
-        pendingWrites: core.proposals.size, pendingReads: core.reads.size, loopDroppedMessages: loop.droppedMessages,
+        pendingWrites: core.proposals.size, pendingReads: core.reads.size, loopDroppedMessages: loop.droppedMessages, resentWrites: loop.resentWrites,
         transport: { peers: transport.stats().size, connected, queued, dropped, rejected: transport.garbage.rejected },
         refusedRaftMessages: core.refusedMessages(),
         uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
