@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupBoardLimits, type BoardLimits } from './cgroup.ts';
 import { startEtcd } from './etcd-sut.ts';
-import { freezePartitioner, runFaults, type FaultEvent, type FaultName } from './faults.ts';
+import { freezePartitioner, runFaults, type FaultEvent, type FaultName, type VoterSample } from './faults.ts';
+import { writeVoterPlot, voterFigures, type VoterFigures } from './voter-plot.ts';
 import { measure, type MeasuredRun } from './measure.ts';
 import { setupNetns, type NetnsPlan } from './netns.ts';
 import { writePlots } from './output.ts';
@@ -51,6 +52,8 @@ export interface BenchResult {
   etcd?: RunFigures & { version: string };
   comparison?: Comparison[];
   faults: FaultEvent[];
+  /** With faults: the voters and healthy voters over the run (the leader's view), and their figures. */
+  voters?: VoterFigures;
   /** Boards found dead at the end of the run (a crash, an OOM kill), with their last log lines. */
   deaths: BoardDeath[];
 }
@@ -87,6 +90,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let limits: BoardLimits | undefined;
   const faults: FaultEvent[] = [];
   const deaths: BoardDeath[] = [];
+  const voterSamples: VoterSample[] = [];
   const result: Partial<BenchResult> = { faults, deaths };
   try {
     if (o.netns) {
@@ -125,7 +129,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         alongside: o.faults.length ? (t0) => runFaults(rl.inst, o.faults, o.durationS * 1000, t0, partitioner, (e) => {
           faults.push(e);
           log(`fault ${e.fault}: ${e.action} ${e.boards.join(',')}${e.ms !== undefined ? ` (${e.ms} ms)` : ''}`);
-        }) : undefined,
+        }, voterSamples) : undefined,
       });
       // Let the last writes reach every board before counting.
       await new Promise((r) => setTimeout(r, 1000));
@@ -140,6 +144,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     result.raftlight = summarize(run, rl.watcher, rl.watched);
     if (limits) (result.raftlight as RunFigures & { oomKills?: Record<string, number> }).oomKills = limits.oomKills();
     await writePlots(o.out, 'raftlight', run, rl.watcher, rl.watched, RSS_GOAL_MIB);
+    if (voterSamples.length > 0) {
+      result.voters = voterFigures(voterSamples, faults);
+      await writeVoterPlot(o.out, 'raftlight', voterSamples, faults);
+    }
     print(`\nraftlight: ${o.boards} boards (${o.voters} voters), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}\n`);
     print(table(figureRows(result.raftlight)));
     if (o.compareEtcd) {
@@ -178,6 +186,12 @@ function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
   md += markdownTable(['raftlight', 'value'], figureRows(r.raftlight));
   if (r.deaths.length) md += `\nBoards not running at the end: ${r.deaths.map((d) => `${d.board} (${d.exit})`).join(', ')}\n`;
   if (r.faults.length) md += '\n' + markdownTable(['t (s)', 'fault', 'action', 'boards', 'ms'], r.faults.map((f) => [f.t.toFixed(1), f.fault, f.action, f.boards.join(' '), f.ms === undefined ? '' : String(f.ms)]));
+  if (r.voters) {
+    const v = r.voters;
+    md += `\nVoters (the leader's view, every ${v.sampleMs} ms): ${v.voters.join('/')} voters seen; healthy voters at least ${v.minHealthy}; `
+      + `${v.belowTargetS} s with fewer healthy voters than at the start (${v.startHealthy}); ${v.leaderlessS} s without a leader; `
+      + `${v.configChanges} configuration changes after the restore. Plot: raftlight-voters.svg\n`;
+  }
   if (r.etcd) md += `\n${r.etcd.version}, same workload:\n\n` + markdownTable(['etcd', 'value'], figureRows(r.etcd));
   if (r.comparison) {
     md += '\n' + markdownTable(['metric', 'raftlight', 'etcd', 'raftlight / etcd', 'goal'], r.comparison.map((c) => [c.metric, String(c.raftlight), String(c.etcd), c.ratio.toFixed(2), c.goal ?? '']));
