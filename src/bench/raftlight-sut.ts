@@ -43,6 +43,8 @@ export interface RaftlightRun {
 export const CLUSTER = 'bench';
 /** A board that answered 421 (not a voter) gets no writes for this long. */
 const NOT_VOTER_SKIP_MS = 10_000;
+/** A board that refused the connection gets no writes for this long. */
+const UNREACHABLE_SKIP_MS = 1_000;
 
 function parseRevision(body: string): number | null {
   try {
@@ -99,8 +101,9 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     s.log(`seeded ${s.keys} areas (revision ${seedRevision}) on all ${inst.boards.size} boards`);
     let rr = 0;
     let leaderUrl: string | null = null;
-    // Founders autopilot has demoted (a voter killed and back as an external board answers 421):
-    // skipped for a while, as a client told "send it to a voter" would.
+    // Founders autopilot has demoted (a voter killed and back as an external board answers 421),
+    // and boards that refuse connections (killed, or started and not listening yet): skipped for
+    // a while, the write retried elsewhere, as a client told "send it to a voter" would.
     const notVoterUntil = new Map<string, number>();
     const pickUrl = (): string => {
       const now = Date.now();
@@ -123,6 +126,10 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
         return { ok: false, revision: null, error: `HTTP ${r.status} ${r.body.slice(0, 120)}` };
       } catch (err) {
         if (s.target === 'leader') leaderUrl = null;
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && attempt < 3) {
+          notVoterUntil.set(url, Date.now() + UNREACHABLE_SKIP_MS);
+          return await writer(seq, attempt + 1);
+        }
         return { ok: false, revision: null, error: (err as Error).message };
       }
     };
