@@ -101,6 +101,9 @@ export async function freePortOutsideEphemeral(): Promise<number> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** How long waitForLeader waits for one board's status. */
+const STATUS_POLL_TIMEOUT_MS = 3_000;
+
 export class Installation {
   readonly boards = new Map<string, LaunchedBoard>();
   private voterPeers = '';
@@ -290,15 +293,16 @@ export class Installation {
     await Promise.all([...this.boards.keys()].map((id) => this.stop(id, signal)));
   }
 
-  async json(id: string, path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  /** A JSON request to a board; gives up (throws) after `timeoutMs` (a frozen board accepts connections and never answers). */
+  async json(id: string, path: string, init?: RequestInit, timeoutMs = 15_000): Promise<{ status: number; body: Record<string, unknown> }> {
     const headers = { ...this.readHeaders(), ...(init?.headers as Record<string, string> | undefined) };
     if (this.o.tls) {
       // fetch cannot take a private CA: the JSON client can.
       const token = /^Bearer (.*)$/i.exec(headers.authorization ?? '')?.[1];
       const body = typeof init?.body === 'string' ? JSON.parse(init.body) as unknown : undefined;
-      return restJson(this.get(id).url + path, init?.method ?? 'GET', body, { ca: this.o.tls.ca, token, timeoutMs: 15_000 });
+      return restJson(this.get(id).url + path, init?.method ?? 'GET', body, { ca: this.o.tls.ca, token, timeoutMs });
     }
-    const res = await fetch(this.get(id).url + path, { ...init, headers, signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(this.get(id).url + path, { ...init, headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     let body: Record<string, unknown> = {};
     try {
@@ -309,9 +313,9 @@ export class Installation {
     return { status: res.status, body };
   }
 
-  async status(id: string): Promise<Record<string, unknown> | null> {
+  async status(id: string, timeoutMs = 15_000): Promise<Record<string, unknown> | null> {
     try {
-      const r = await this.json(id, '/v1/status');
+      const r = await this.json(id, '/v1/status', undefined, timeoutMs);
       return r.status === 200 ? r.body : null;
     } catch {
       return null;
@@ -326,7 +330,8 @@ export class Installation {
       const ids = [...this.boards.values()].filter((b) => this.isRunning(b.id) && !exclude.includes(b.id)).map((b) => b.id);
       const leaders = new Set<string>();
       for (const id of ids) {
-        const s = await this.status(id);
+        // A board that does not answer within a few seconds (frozen, overloaded) leads no one.
+        const s = await this.status(id, STATUS_POLL_TIMEOUT_MS);
         if (s && typeof s.leader === 'string' && s.raftRole === 'leader') leaders.add(id);
       }
       if (leaders.size === 1) {

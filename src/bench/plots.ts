@@ -105,6 +105,37 @@ export function cdfSpec(rows: Row[], title: string, xTitle: string): VegaLiteSpe
   };
 }
 
+/**
+ * Voters and healthy voters over time (the leader's view), with the fault events as rules:
+ * rows { t, series: 'voters' | 'healthy voters', n } and events { t, label }.
+ */
+export function voterSpec(rows: Row[], events: Row[], title: string, yMax: number): VegaLiteSpec {
+  return {
+    ...base(title, rows),
+    layer: [
+      {
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
+        encoding: {
+          x: { field: 't', type: 'quantitative', title: 'time (s)' },
+          y: { field: 'n', type: 'quantitative', title: 'voters', scale: { domain: [0, yMax] }, axis: { tickMinStep: 1 } },
+          color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom-right', fillColor: 'white' } },
+          strokeDash: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom-right', fillColor: 'white' } },
+        },
+      },
+      {
+        data: { values: events },
+        mark: { type: 'rule', color: 'gray', strokeDash: [2, 3] },
+        encoding: { x: { field: 't', type: 'quantitative' } },
+      },
+      {
+        data: { values: events },
+        mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 9, angle: 0, baseline: 'bottom' },
+        encoding: { x: { field: 't', type: 'quantitative' }, y: { value: 12 }, text: { field: 'label' } },
+      },
+    ],
+  };
+}
+
 /** A figure against the hard memory limit per board (--limit-sweep), one line per series; optionally a dashed reference. */
 export function sweepSpec(rows: Row[], field: string, yTitle: string, title: string, logScale: boolean, reference?: number): VegaLiteSpec {
   const line = {

@@ -48,6 +48,10 @@ export interface RaftlightRun {
 export const CLUSTER = 'bench';
 /** How long seeding retries a write that met no leader or a reset connection. */
 const SEED_RETRY_MS = 60_000;
+/** A board that answered 421 (not a voter) gets no writes for this long. */
+const NOT_VOTER_SKIP_MS = 10_000;
+/** A board that refused the connection gets no writes for this long. */
+const UNREACHABLE_SKIP_MS = 1_000;
 
 function parseRevision(body: string): number | null {
   try {
@@ -119,22 +123,35 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     s.log(`seeded ${s.keys} areas (revision ${seedRevision}) on all ${inst.boards.size} boards`);
     let rr = 0;
     let leaderUrl: string | null = null;
+    // Founders autopilot has demoted (a voter killed and back as an external board answers 421),
+    // and boards that refuse connections (killed, or started and not listening yet): skipped for
+    // a while, the write retried elsewhere, as a client told "send it to a voter" would.
+    const notVoterUntil = new Map<string, number>();
     const pickUrl = (): string => {
-      const up = [...inst.boards.values()].filter((b) => b.role === 'voter' && inst.isRunning(b.id));
+      const now = Date.now();
+      const up = [...inst.boards.values()].filter((b) => b.role === 'voter' && inst.isRunning(b.id) && (notVoterUntil.get(b.url) ?? 0) < now);
       if (s.target === 'leader' && leaderUrl) return leaderUrl;
       return (up[rr++ % Math.max(1, up.length)] ?? inst.get('v1')).url;
     };
     if (s.target === 'leader') leaderUrl = inst.get(leader).url;
     const auth = inst.writeHeaders();
-    const writer = async (seq: number): Promise<WriteOutcome> => {
+    const writer = async (seq: number, attempt = 0): Promise<WriteOutcome> => {
       const url = pickUrl();
       try {
         const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000, auth);
         if (r.status === 200 || r.status === 201) return { ok: true, revision: parseRevision(r.body) };
+        if (r.status === 421 && attempt < 3) {
+          notVoterUntil.set(url, Date.now() + NOT_VOTER_SKIP_MS);
+          return await writer(seq, attempt + 1);
+        }
         if (s.target === 'leader') leaderUrl = null;
         return { ok: false, revision: null, error: `HTTP ${r.status} ${r.body.slice(0, 120)}` };
       } catch (err) {
         if (s.target === 'leader') leaderUrl = null;
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && attempt < 3) {
+          notVoterUntil.set(url, Date.now() + UNREACHABLE_SKIP_MS);
+          return await writer(seq, attempt + 1);
+        }
         return { ok: false, revision: null, error: (err as Error).message };
       }
     };

@@ -7,7 +7,8 @@ import { makeImageCopies, type ImageCopies } from './image-copies.ts';
 import { heapSnapshotFlags, snapshotBoards } from './heap-snapshots.ts';
 import type { Target } from './targets.ts';
 import { startEtcd } from './etcd-sut.ts';
-import { freezePartitioner, runFaults, type FaultEvent, type FaultName } from './faults.ts';
+import { freezePartitioner, runFaults, type FaultEvent, type FaultName, type VoterSample } from './faults.ts';
+import { writeVoterPlot, voterFigures, type VoterFigures } from './voter-plot.ts';
 import { measure, type MeasuredRun } from './measure.ts';
 import { setupNetns, type NetnsPlan } from './netns.ts';
 import { writePlots } from './output.ts';
@@ -68,6 +69,8 @@ export interface BenchResult {
   etcd?: RunFigures & { version: string };
   comparison?: Comparison[];
   faults: FaultEvent[];
+  /** With faults: the voters and healthy voters over the run (the leader's view), and their figures. */
+  voters?: VoterFigures;
   /** Boards found dead at the end of the run (a crash, an OOM kill), with their last log lines. */
   deaths: BoardDeath[];
   limits?: LimitsReport;
@@ -119,6 +122,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let copies: ImageCopies | undefined;
   const faults: FaultEvent[] = [];
   const deaths: BoardDeath[] = [];
+  const voterSamples: VoterSample[] = [];
   const result: Partial<BenchResult> = { faults, deaths };
   try {
     if (o.netns) {
@@ -176,7 +180,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
             o.faults.length ? runFaults(rl.inst, o.faults, o.durationS * 1000, t0, partitioner, (e) => {
               faults.push(e);
               log(`fault ${e.fault}: ${e.action} ${e.boards.join(',')}${e.ms !== undefined ? ` (${e.ms} ms)` : ''}`);
-            }) : undefined,
+            }, voterSamples) : undefined,
             (async () => {
               for (const s of snapshotTimes) {
                 await new Promise((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - Date.now())));
@@ -199,6 +203,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     result.raftlight = summarize(run, rl.watcher, rl.watched);
     if (limits && result.limits) result.limits.oomKills = limits.oomKills();
     await writePlots(o.out, 'raftlight', run, rl.watcher, rl.watched, goals);
+    if (voterSamples.length > 0) {
+      result.voters = voterFigures(voterSamples, faults);
+      await writeVoterPlot(o.out, 'raftlight', voterSamples, faults);
+    }
     print(`\nraftlight: ${o.boards} boards (${o.voters} voters), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}\n`);
     if (result.limits) print(`  ${describeLimits(result.limits)}\n`);
     print(table(figureRows(result.raftlight)));
@@ -240,6 +248,12 @@ function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
   md += markdownTable(['raftlight', 'value'], figureRows(r.raftlight));
   if (r.deaths.length) md += `\nBoards not running at the end: ${r.deaths.map((d) => `${d.board} (${d.exit})`).join(', ')}\n`;
   if (r.faults.length) md += '\n' + markdownTable(['t (s)', 'fault', 'action', 'boards', 'ms'], r.faults.map((f) => [f.t.toFixed(1), f.fault, f.action, f.boards.join(' '), f.ms === undefined ? '' : String(f.ms)]));
+  if (r.voters) {
+    const v = r.voters;
+    md += `\nVoters (the leader's view, every ${v.sampleMs} ms): ${v.voters.join('/')} voters seen; healthy voters at least ${v.minHealthy}; `
+      + `${v.belowTargetS} s with fewer healthy voters than at the start (${v.startHealthy}); ${v.leaderlessS} s without a leader; `
+      + `${v.configChanges} configuration changes after the restore. Plot: raftlight-voters.svg\n`;
+  }
   if (r.etcd) md += `\n${r.etcd.version}, same workload:\n\n` + markdownTable(['etcd', 'value'], figureRows(r.etcd));
   if (r.comparison) {
     md += '\n' + markdownTable(['metric', 'raftlight', 'etcd', 'raftlight / etcd', 'goal'], r.comparison.map((c) => [c.metric, String(c.raftlight), String(c.etcd), c.ratio.toFixed(2), c.goal ?? '']));

@@ -228,7 +228,7 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         ...(s.missingAcknowledgedUpTo > 0 ? { missingAcknowledgedUpTo: s.missingAcknowledgedUpTo } : {}),
         voters: s.confState.voters, externals: s.confState.learners.length,
         memory: memoryFigures(), execArgv: process.execArgv,
-        pendingWrites: core.proposals.size, pendingReads: core.reads.size, loopDroppedMessages: loop.droppedMessages,
+        pendingWrites: core.proposals.size, pendingReads: core.reads.size, loopDroppedMessages: loop.droppedMessages, resentWrites: loop.resentWrites,
         transport: { peers: transport.stats().size, connected, queued, dropped, rejected: transport.garbage.rejected },
         refusedRaftMessages: core.refusedMessages(),
         uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),

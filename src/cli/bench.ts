@@ -23,7 +23,7 @@ export const benchOptions: readonly OptionSpec[] = [
   { key: 'clients', flag: 'clients', kind: 'int', default: 64, help: 'concurrent writers (constant and burst)' },
   { key: 'burstSize', flag: 'burst-size', kind: 'int', default: 200, help: 'burst: writes per burst' },
   { key: 'burstInterval', flag: 'burst-interval', kind: 'string', default: '2', help: 'burst: seconds between bursts' },
-  { key: 'faults', flag: 'faults', kind: 'list', default: [], help: 'fault schedule: kill-voter,kill-leader,partition-voter,externals-offline' },
+  { key: 'faults', flag: 'faults', kind: 'list', default: [], help: 'fault schedule: kill-voter,kill-leader,partition-voter,externals-offline,replace-voters (the leader and a follower killed for good at 20 % of the run, back as external boards at 70 %; with the default dead-voter time of 30 s, runs of 2 minutes or more); any fault also plots voters and healthy voters over time' },
   { key: 'image', flag: 'image', kind: 'string', default: undefined, help: 'run the boards from this built image (default: this executable, or the sources through tsx)' },
   { key: 'netns', flag: 'netns', kind: 'bool', default: false, help: 'each board in its own network namespace with its own address (root, iproute2)' },
   { key: 'netem', flag: 'netem', kind: 'string', default: undefined, help: 'with --netns: tc netem arguments per board link, e.g. "delay 5ms loss 1%"' },
