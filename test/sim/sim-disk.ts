@@ -336,23 +336,23 @@ class SimFile implements StorageFile {
 class FencedFile implements StorageFile {
   constructor(private readonly inner: StorageFile, private readonly live: () => boolean, private readonly latency?: { wait(): Promise<void> }) {}
   write(data: Uint8Array, position: number): Promise<void> {
-    return this.live() ? this.inner.write(data, position) : never;
+    return this.live() ? this.inner.write(data, position) : never();
   }
   read(into: Uint8Array, position: number): Promise<number> {
-    return this.live() ? this.inner.read(into, position) : never;
+    return this.live() ? this.inner.read(into, position) : never();
   }
   async sync(): Promise<void> {
-    if (!this.live()) return never;
+    if (!this.live()) return never();
     if (this.latency) await this.latency.wait();
-    return this.live() ? this.inner.sync() : never;
+    return this.live() ? this.inner.sync() : never();
   }
   truncate(length: number): Promise<void> {
-    return this.live() ? this.inner.truncate(length) : never;
+    return this.live() ? this.inner.truncate(length) : never();
   }
   size(): Promise<number> {
-    return this.live() ? this.inner.size() : never;
+    return this.live() ? this.inner.size() : never();
   }
   close(): Promise<void> {
-    return this.live() ? this.inner.close() : never;
+    return this.live() ? this.inner.close() : never();
   }
 }
