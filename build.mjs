@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Builds one firmware image per file in targets/, fully offline:
-//  1. esbuild bundles src/cli/main.ts into one CommonJS file, the sql.js WASM and the
-//     installer's page (scripts/build-page.mjs) embedded;
+//  1. esbuild bundles src/cli/main.ts into one CommonJS file, the installer's page
+//     (scripts/build-page.mjs) embedded; the sql.js WASM goes in as a SEA asset (step 3);
 //  2. the Node base binaries come from the npm registry (node-linux-<arch>@<exact version>),
 //     are stripped, and are placed where pkg's SEA mode finds them without downloading;
 //  3. @yao-pkg/pkg (SEA mode, run under the x64 Node of the same version) injects the bundle
-//     with the target's V8 flags and the image's own security flags (execArgv); the image
+//     and the WASM asset with the target's V8 flags and the image's own security flags (execArgv); the image
 //     ignores NODE_OPTIONS (execArgvExtension "cli": node flags only as --node-options=... on
 //     the command line, a development switch);
 //  4. images/<target>/manifest.json records size, sha256, Node version, commit and build time.
@@ -44,13 +44,19 @@ function loadTargets() {
   return onlyTarget ? targets.filter((t) => t.name === onlyTarget) : targets;
 }
 
-// The sql.js WASM is embedded: src/state/sql-wasm.ts is swapped for a module that imports the bytes.
+// The sql.js WASM travels in the executable as a SEA asset (pkg-sea.cjs), read in place with
+// sea.getRawAsset: its pages are the executable's (file-backed, reclaimable). Embedded in the
+// bundle instead, it would stay in every board's memory twice: as base64 text inside the
+// script source V8 keeps (0.9 MB) and decoded (0.65 MB), besides V8's own copy of the module.
+// src/cli/sql-wasm-loader.ts is swapped for a module that returns the asset.
+const SQL_WASM_ASSET = 'sql-wasm.wasm';
+const sqlWasmFile = join(root, 'node_modules', 'sql.js', 'dist', 'sql-wasm.wasm');
 const embedSqlWasm = {
   name: 'embed-sql-wasm',
   setup(b) {
     b.onResolve({ filter: /sql-wasm-loader\.ts$/ }, () => ({ path: 'sql-wasm-embedded', namespace: 'raftlight' }));
     b.onLoad({ filter: /^sql-wasm-embedded$/, namespace: 'raftlight' }, () => ({
-      contents: `import wasm from 'sql.js/dist/sql-wasm.wasm';\nexport async function loadSqlWasm() { return wasm; }\n`,
+      contents: `import { getRawAsset } from 'node:sea';\nexport async function loadSqlWasm() { return new Uint8Array(getRawAsset(${JSON.stringify(SQL_WASM_ASSET)})); }\n`,
       resolveDir: root,
       loader: 'js',
     }));
@@ -96,7 +102,6 @@ async function bundle(page) {
     legalComments: 'none',
     // Beside the bundle in .cache only (not in the image): maps CPU profiles to sources (src/bench/cpu-profile.ts --components).
     sourcemap: 'external',
-    loader: { '.wasm': 'binary' },
     plugins: [embedSqlWasm, embedPage(page)],
     // Optional native speed-ups of ws/debug that the board does not need.
     alias: {
@@ -104,8 +109,8 @@ async function bundle(page) {
       'utf-8-validate': join(root, 'scripts/empty-module.cjs'),
       'supports-color': join(root, 'scripts/empty-module.cjs'),
     },
-    // RAFTLIGHT_PLANTED_BUGS: the simulation's planted bugs fold to false and their code is dropped.
-    define: { 'process.env.RAFTLIGHT_BUNDLED': '"1"', RAFTLIGHT_PLANTED_BUGS: 'false' },
+    // The simulation's planted bugs (src/board/planted-bugs.ts) fold to false and their code is dropped.
+    define: { 'process.env.RAFTLIGHT_BUNDLED': '"1"', 'globalThis.raftlightPlantedBugs': 'undefined' },
     logLevel: 'warning',
   });
   const bytes = readFileSync(outfile);
@@ -188,7 +193,7 @@ async function main() {
     const image = join(outDir, 'raftlight');
     const manifestPath = join(outDir, 'manifest.json');
     const execArgv = [...target.execArgv, ...securityExecArgv];
-    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, target, execArgv, execArgvExtension })));
+    const inputHash = sha256(Buffer.from(JSON.stringify({ bundleHash, wasmHash: sha256(readFileSync(sqlWasmFile)), target, execArgv, execArgvExtension })));
     if (!force && existsSync(image) && existsSync(manifestPath)) {
       const old = JSON.parse(readFileSync(manifestPath, 'utf8'));
       if (old.inputHash === inputHash && old.sha256 === sha256(readFileSync(image))) {
@@ -201,7 +206,8 @@ async function main() {
     mkdirSync(outDir, { recursive: true });
     rmSync(image, { force: true });
     log(`${target.name}: injecting bundle into ${base}`);
-    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(execArgv), execArgvExtension], {
+    run(generatorNode, [join(root, 'scripts/pkg-sea.cjs'), outfile, target.node, target.platform, target.arch, image, JSON.stringify(execArgv), execArgvExtension,
+      JSON.stringify({ [SQL_WASM_ASSET]: sqlWasmFile })], {
       cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, PKG_CACHE_PATH: join(homedir(), '.pkg-cache') },
     });

@@ -4,10 +4,11 @@
 // board joined with a join token), then the secured installation that
 // docs/operations.md's walkthrough builds, run as written.
 //   npx tsx scripts/check-hostile.ts [--image PATH] [--only default|walkthrough]
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Installation } from '../src/bench/launcher.ts';
+import { loadTarget } from '../src/bench/targets.ts';
 import { runHostileSuite, type SuiteResult } from '../test/hostile/suite.ts';
 import { fromInstallation } from '../test/hostile/target.ts';
 import { runWalkthrough } from '../test/hostile/walkthrough.ts';
@@ -18,7 +19,7 @@ const arg = (name: string): string | undefined => {
 };
 const image = resolve(arg('image') ?? 'images/linux-x64/raftlight');
 const only = arg('only');
-const target = JSON.parse(readFileSync('targets/linux-x64.json', 'utf8')) as { budgets: { peakRssMiB: number } };
+const target = loadTarget('linux-x64');
 if (!existsSync(image)) {
   process.stderr.write(`check-hostile: ${image} is missing: run npm run build\n`);
   process.exit(2);
@@ -35,7 +36,7 @@ async function defaultInstallation(): Promise<void> {
     await inst.waitForLeader(60_000);
     await inst.start('e1');
     await inst.waitForRole('e1', 'external', 60_000);
-    results.push(...await runHostileSuite(fromInstallation(inst), { rssBudgetMiB: target.budgets.peakRssMiB }));
+    results.push(...await runHostileSuite(fromInstallation(inst), { anonBudgetMiB: target.budgets.hardLimitMiB }));
   } finally {
     if (results.some((r) => !r.ok)) for (const b of inst.boards.values()) process.stdout.write(`--- ${b.id}\n${b.logTail.slice(-15).join('\n')}\n`);
     await inst.stopAll('SIGKILL');
@@ -45,7 +46,7 @@ async function defaultInstallation(): Promise<void> {
 
 async function walkthrough(): Promise<void> {
   process.stdout.write('\nhostile-input suite against the secured installation of the walkthrough in docs/operations.md\n');
-  results.push(...await runWalkthrough(image, async (t) => runHostileSuite(t, { rssBudgetMiB: target.budgets.peakRssMiB })));
+  results.push(...await runWalkthrough(image, async (t) => runHostileSuite(t, { anonBudgetMiB: target.budgets.hardLimitMiB })));
 }
 
 try {

@@ -2,7 +2,7 @@
 //  - each image's size is within its target's budget;
 //  - the x64 image boots, answers /health, carries MQTT between two real
 //    mosquitto clients, serves the installer's page within its size budget,
-//    and its idle RSS stays within budget;
+//    and its idle anonymous RSS stays within budget;
 //  - the x64 image obeys only its own flags: NODE_OPTIONS (--require) runs no
 //    foreign code, OPENSSL_CONF loads nothing, SIGUSR1 opens no inspector;
 //  - the arm64 image boots under qemu-aarch64 and answers /health.
@@ -10,6 +10,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../src/bench/launcher.ts';
+import { withAllocatorEnv } from '../src/board/allocator-env.ts';
+import { NODE_ENV_HOOKS } from '../src/cli/image-guard.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -17,10 +19,7 @@ import { gzipSync } from 'node:zlib';
 interface Target {
   name: string;
   arch: string;
-  budgets: {
-    imageMiB: number; idleRssMiB: number; peakRssMiB: number; idleAnonRssMiB: number; peakAnonRssMiB: number;
-    pageKiB: number; pageGzipKiB: number;
-  };
+  budgets: { imageMiB: number; idleAnonRssMiB: number; pageKiB: number; pageGzipKiB: number };
 }
 
 const MiB = 1024 * 1024;
@@ -37,7 +36,7 @@ async function waitForHealth(port: number, child: ChildProcess, timeoutMs: numbe
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`board exited with code ${child.exitCode} before answering /health`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`board exited (${child.signalCode ?? `code ${child.exitCode}`}) before answering /health`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       if (res.ok) return (await res.json()) as Record<string, unknown>;
@@ -56,9 +55,21 @@ function rssKiB(pid: number, field: 'VmRSS' | 'RssAnon'): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * A board's environment: the allocator settings, without node's environment
+ * hooks (the image would re-execute itself without them, which under
+ * qemu-user fails: the kernel cannot run the arm64 binary). checkImageFlags
+ * tests the hooks themselves.
+ */
+function boardEnv(): NodeJS.ProcessEnv {
+  const env = withAllocatorEnv(process.env);
+  for (const name of NODE_ENV_HOOKS) delete env[name];
+  return env;
+}
+
 function boot(cmd: string, args: string[], dataDir: string, http: number, mqtt: number): ChildProcess {
   const child = spawn(cmd, [...args, 'start', '--data-dir', dataDir, '--http-port', String(http), '--mqtt-port', String(mqtt),
-    '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'], env: boardEnv() });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 20_000) stderr += d.toString();
@@ -70,7 +81,8 @@ function boot(cmd: string, args: string[], dataDir: string, http: number, mqtt: 
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
+  // Already gone (an exit code, or killed by a signal): its 'exit' event has fired.
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -139,10 +151,8 @@ async function checkX64(target: Target, image: string): Promise<void> {
       anon = Math.max(anon, rssKiB(child.pid!, 'RssAnon'));
       await sleep(400);
     }
-    lines.push(`${target.name}: idle RSS ${(rss / 1024).toFixed(1)} MiB (budget ${target.budgets.idleRssMiB}), anonymous ${(anon / 1024).toFixed(1)} MiB (budget ${target.budgets.idleAnonRssMiB})`);
-    if (rss / 1024 > target.budgets.idleRssMiB) {
-      budgetFailure(target.name, 'idleRssMiB', `${(rss / 1024).toFixed(1)} MiB`, `${target.budgets.idleRssMiB} MiB`);
-    }
+    // Total RSS is mostly the executable's clean pages (reclaimable): reported, not budgeted.
+    lines.push(`${target.name}: idle anonymous RSS ${(anon / 1024).toFixed(1)} MiB (budget ${target.budgets.idleAnonRssMiB}); total RSS ${(rss / 1024).toFixed(1)} MiB`);
     if (anon / 1024 > target.budgets.idleAnonRssMiB) {
       budgetFailure(target.name, 'idleAnonRssMiB', `${(anon / 1024).toFixed(1)} MiB`, `${target.budgets.idleAnonRssMiB} MiB`);
     }
@@ -234,6 +244,9 @@ async function main(): Promise<void> {
     const mib = manifest.sizeBytes / MiB;
     lines.push(`${target.name}: image ${mib.toFixed(1)} MiB, budget ${target.budgets.imageMiB} MiB`);
     if (mib > target.budgets.imageMiB) budgetFailure(target.name, 'imageMiB', `${mib.toFixed(1)} MiB`, `${target.budgets.imageMiB} MiB`);
+    // The simulation's planted bugs are compiled out (src/board/planted-bugs.ts): no trace in the image.
+    if (readFileSync(image).includes('raftlightPlantedBugs')) failures.push(`${target.name}: the image carries the simulation's planted bugs (the build's define did not fold them away)`);
+    else lines.push(`${target.name}: no planted-bug code in the image`);
     try {
       if (target.arch === 'x64') {
         await checkX64(target, image);
@@ -250,4 +263,12 @@ async function main(): Promise<void> {
   process.exit(failures.length === 0 ? 0 : 1);
 }
 
-void main();
+main().catch((err: unknown) => {
+  process.stdout.write(`FAIL ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
+// A check that waits on something that never comes must not end as a silent pass.
+process.on('beforeExit', () => {
+  process.stdout.write('FAIL image checks stopped before their verdict (a wait that never ended)\n');
+  process.exit(1);
+});

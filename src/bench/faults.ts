@@ -3,7 +3,7 @@
 import type { Installation } from './launcher.ts';
 import { getJson } from './http-client.ts';
 
-export const FAULT_NAMES = ['kill-voter', 'kill-leader', 'partition-voter', 'externals-offline'] as const;
+export const FAULT_NAMES = ['kill-voter', 'kill-leader', 'partition-voter', 'externals-offline', 'replace-voters'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 export interface FaultEvent {
@@ -21,7 +21,30 @@ export const FAULT_WINDOWS: Record<FaultName, [number, number]> = {
   'kill-leader': [0.35, 0.45],
   'partition-voter': [0.5, 0.62],
   'externals-offline': [0.68, 0.8],
+  // Voters killed for good: autopilot must replace them (dead-voter time 30 s by default, so a
+  // run of two minutes or more); they return at 70 % of the run, as external boards, and the rest shows whether anything churns.
+  'replace-voters': [0.2, 0.7],
 };
+
+/** Voters killed for good by the replace-voters fault: the leader and one follower. */
+export const REPLACED_VOTERS = 2;
+
+/** The installation's voters as the leader sees them at one moment (t in s from the run's start). */
+export interface VoterSample {
+  t: number;
+  /** Voters in the configuration; null while no board leads. */
+  voters: number | null;
+  /** Their ids, sorted and joined with spaces ('' while no board leads). */
+  ids: string;
+  /** Voters the leader's autopilot counts healthy (in contact, caught up); 0 while no board leads. */
+  healthy: number;
+  leader: string | null;
+}
+
+/** How often the voter series is sampled. */
+export const VOTER_SAMPLE_MS = 500;
+/** Voter samples kept at most (a 3-hour run at 2 a second). */
+export const MAX_VOTER_SAMPLES = 21_600;
 
 export function parseFaults(list: readonly string[]): FaultName[] {
   for (const f of list) {
@@ -60,7 +83,88 @@ async function currentLeader(inst: Installation, voters: string[]): Promise<{ id
   return best;
 }
 
-export async function runFaults(inst: Installation, faults: readonly FaultName[], durationMs: number, t0: number, partitioner: Partitioner, record: (e: FaultEvent) => void): Promise<void> {
+/** The leader among all running boards (external boards may have become voters) and its status. */
+async function leaderStatus(inst: Installation): Promise<Record<string, unknown> | null> {
+  let best: Record<string, unknown> | null = null;
+  for (const id of inst.boards.keys()) {
+    const s = await statusOf(inst, id);
+    if (s?.raftRole === 'leader' && typeof s.term === 'number' && (best === null || s.term > (best.term as number))) best = s;
+  }
+  return best;
+}
+
+/** One voter sample now: the leader's configuration and its autopilot's healthy voters. */
+async function sampleVoters(inst: Installation, t: number): Promise<VoterSample> {
+  const s = await leaderStatus(inst);
+  if (s === null) return { t, voters: null, ids: '', healthy: 0, leader: null };
+  const ids = Array.isArray(s.voters) ? (s.voters as string[]) : null;
+  return { t, voters: ids?.length ?? null, ids: ids === null ? '' : [...ids].sort().join(' '), healthy: healthyOf(s), leader: typeof s.id === 'string' ? s.id : null };
+}
+
+/** Healthy voters in a leader's status: its autopilot's count, else its members' health. */
+function healthyOf(s: Record<string, unknown>): number {
+  const pilot = s.autopilot as { healthyVoters?: unknown } | null;
+  if (typeof pilot?.healthyVoters === 'number') return pilot.healthyVoters;
+  const rows = (s.installation ?? []) as Array<{ role?: string; health?: string }>;
+  return rows.filter((r) => r.role === 'voter' && r.health === 'ok').length;
+}
+
+/** Samples the voters every VOTER_SAMPLE_MS until `until` (epoch ms) into `sink`. */
+async function followVoters(inst: Installation, t0: number, until: number, sink: VoterSample[]): Promise<void> {
+  while (Date.now() < until && sink.length < MAX_VOTER_SAMPLES) {
+    const started = Date.now();
+    sink.push(await sampleVoters(inst, Math.round((started - t0) / 100) / 10));
+    await sleep(started + VOTER_SAMPLE_MS - Date.now());
+  }
+}
+
+/**
+ * Kills the leader and one follower for good (SIGKILL), waits until the leader again has as
+ * many healthy voters as before, none of them a killed one (autopilot's replacement), records
+ * that time, and at the window's end starts the killed boards again: they return as external
+ * boards.
+ */
+async function replaceVoters(inst: Installation, at: (frac: number) => Promise<void>, now: () => number, record: (e: FaultEvent) => void): Promise<void> {
+  const f: FaultName = 'replace-voters';
+  const [, to] = FAULT_WINDOWS[f];
+  const before = await leaderStatus(inst);
+  const voters = Array.isArray(before?.voters) ? (before.voters as string[]) : [];
+  const leader = typeof before?.id === 'string' ? before.id : null;
+  const victims = [leader, ...voters.filter((v) => v !== leader)].filter((v): v is string => v !== null && inst.boards.has(v)).slice(0, REPLACED_VOTERS);
+  if (victims.length < REPLACED_VOTERS || voters.length < 3) {
+    record({ t: now(), fault: f, action: 'skipped: needs a leader and 3 or more voters', boards: [] });
+    return;
+  }
+  const killedAt = Date.now();
+  await Promise.all(victims.map((v) => inst.stop(v, 'SIGKILL')));
+  record({ t: now(), fault: f, action: 'SIGKILL for good', boards: victims });
+  let windowOver = false;
+  const windowEnd = at(to).then(() => {
+    windowOver = true;
+  });
+  let restored = false;
+  while (!windowOver && !restored) {
+    const s = await leaderStatus(inst);
+    const current = Array.isArray(s?.voters) ? (s.voters as string[]) : null;
+    const healthy = s === null ? 0 : healthyOf(s);
+    if (current !== null && current.length === voters.length && healthy === voters.length && !current.some((v) => victims.includes(v))) {
+      record({ t: now(), fault: f, action: `${voters.length} healthy voters again (${current.join(' ')})`, boards: current.filter((v) => !voters.includes(v)), ms: Date.now() - killedAt });
+      restored = true;
+    } else await sleep(250);
+  }
+  if (!restored) record({ t: now(), fault: f, action: `not ${voters.length} healthy voters by the window's end`, boards: [] });
+  await windowEnd;
+  await Promise.all(victims.map((v) => inst.start(v)));
+  record({ t: now(), fault: f, action: 'restarted (they return as external boards)', boards: victims });
+}
+
+export async function runFaults(inst: Installation, faults: readonly FaultName[], durationMs: number, t0: number, partitioner: Partitioner, record: (e: FaultEvent) => void, voterSink?: VoterSample[]): Promise<void> {
+  const following = voterSink !== undefined ? followVoters(inst, t0, t0 + durationMs, voterSink) : Promise.resolve();
+  await runPlan(inst, faults, durationMs, t0, partitioner, record);
+  await following;
+}
+
+async function runPlan(inst: Installation, faults: readonly FaultName[], durationMs: number, t0: number, partitioner: Partitioner, record: (e: FaultEvent) => void): Promise<void> {
   const voters = [...inst.boards.values()].filter((b) => b.role === 'voter').map((b) => b.id);
   const externals = [...inst.boards.values()].filter((b) => b.role === 'external').map((b) => b.id);
   const at = (frac: number): Promise<void> => sleep(t0 + frac * durationMs - Date.now());
@@ -69,6 +173,10 @@ export async function runFaults(inst: Installation, faults: readonly FaultName[]
   for (const f of plan) {
     const [from, to] = FAULT_WINDOWS[f];
     await at(from);
+    if (f === 'replace-voters') {
+      await replaceVoters(inst, at, now, record);
+      continue;
+    }
     const leader = await currentLeader(inst, voters);
     const follower = voters.find((v) => v !== leader?.id && inst.isRunning(v));
     if (f === 'kill-voter' || f === 'kill-leader') {

@@ -13,8 +13,11 @@ export const MAX_SOCKETS_PER_HOST = 512;
 const agent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST });
 let httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST });
 
+let trustedCa: Buffer | undefined;
+
 /** https URLs are verified against this CA (boards whose certificates a private CA signed). */
 export function trustCa(ca: Buffer): void {
+  trustedCa = ca;
   httpsAgent.destroy();
   httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, ca });
 }
@@ -24,26 +27,30 @@ const MAX_REPLY_BYTES = 1 << 20;
 
 /**
  * One request. A request that fails with ECONNRESET / "socket hang up" on a
- * reused keep-alive socket is sent once more: the server closed that idle
- * socket as we wrote to it, so it never saw the request (the documented Node
- * keep-alive race, not a failure of the system under test).
+ * reused keep-alive socket is sent once more, on a new connection: the server
+ * closed that idle socket as we wrote to it, so it never saw the request (the
+ * documented Node keep-alive race, not a failure of the system under test).
+ * Resending on another pooled socket could meet the same race again (seen
+ * under bursts: 1-5 writes in 36,000 failed so).
  */
 export async function httpRequest(url: string, method: string, body?: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<HttpReply> {
   try {
     return await once(url, method, body, timeoutMs, headers);
   } catch (err) {
     const e = err as Error & { code?: string; reusedSocket?: boolean };
-    if (e.reusedSocket && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) return once(url, method, body, timeoutMs, headers);
+    if (e.reusedSocket && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) return once(url, method, body, timeoutMs, headers, false);
     throw err;
   }
 }
 
-function once(url: string, method: string, body: string | undefined, timeoutMs: number, headers: Record<string, string>): Promise<HttpReply> {
+function once(url: string, method: string, body: string | undefined, timeoutMs: number, headers: Record<string, string>, pooled = true): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
+    // Unpooled (agent false): a connection of its own, verified against the same CA.
     const req = (secure ? httpsRequest : request)({
-      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: secure ? httpsAgent : agent,
+      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: pooled ? (secure ? httpsAgent : agent) : false,
+      ...(secure && !pooled && trustedCa !== undefined ? { ca: trustedCa } : {}),
       headers: { ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }), ...headers },
     }, (res) => {
       const chunks: Buffer[] = [];

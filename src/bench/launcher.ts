@@ -32,6 +32,8 @@ export interface LauncherOptions {
   /** Command and leading arguments that run the raftlight executable. */
   command: string;
   args: string[];
+  /** A board's own command instead of `command` (--board-limits: its own copy of the executable). */
+  commandOf?: (id: string) => string;
   root: string;
   cluster?: string;
   /** Extra flags for every board (tick length, snapshot size...). */
@@ -41,6 +43,8 @@ export interface LauncherOptions {
   env?: NodeJS.ProcessEnv;
   /** Write a V8 CPU profile of every board into this folder, named <board>-<start>.cpuprofile. */
   cpuProfileDir?: string;
+  /** Node flags for every board (no spaces inside a flag), e.g. the heap snapshots' signal. */
+  nodeFlags?: string[];
   /** Log lines kept per board. */
   logTailLines?: number;
   /** Address a board listens on and advertises (default 127.0.0.1; the bench's --netns gives each board its own). */
@@ -97,6 +101,9 @@ export async function freePortOutsideEphemeral(): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** How long waitForLeader waits for one board's status. */
+const STATUS_POLL_TIMEOUT_MS = 3_000;
 
 export class Installation {
   readonly boards = new Map<string, LaunchedBoard>();
@@ -185,47 +192,53 @@ export class Installation {
   private readonly starts = new Map<string, number>();
 
   /**
-   * Flags that make the board write its CPU profile under its own name (one
-   * file per start): --node-options="..." for the image (it ignores NODE_OPTIONS),
-   * node's own command line when the board runs from sources.
+   * Node flags of one start: the CPU profile under the board's own name (one
+   * file per start) and `nodeFlags`. On node's command line when the board
+   * runs from the sources; for the image one --node-options="..." (it ignores
+   * NODE_OPTIONS).
    */
-  private profileFlags(id: string): { env: NodeJS.ProcessEnv; nodeArgs: string[] } {
+  private nodeArgs(id: string): string[] {
+    const flags = [...(this.o.nodeFlags ?? [])];
     const dir = this.o.cpuProfileDir;
-    if (dir === undefined) return { env: {}, nodeArgs: [] };
-    const n = (this.starts.get(id) ?? 0) + 1;
-    this.starts.set(id, n);
-    const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}-${n}.cpuprofile`];
-    if (this.o.args.length > 0) return { env: {}, nodeArgs: flags };
-    // The image ignores NODE_OPTIONS: its development switch takes node flags on the command line.
-    return { env: {}, nodeArgs: [`--node-options=${flags.join(' ')}`] };
+    if (dir !== undefined) {
+      const n = (this.starts.get(id) ?? 0) + 1;
+      this.starts.set(id, n);
+      flags.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${id}-${n}.cpuprofile`);
+    }
+    if (flags.length === 0) return [];
+    if (this.o.args.length > 0) return flags;
+    return [`--node-options=${flags.join(' ')}`];
   }
 
   /**
    * Starts (or restarts) a board. Voters found the installation together; an
    * external board that never joined gets a join token from a voter first.
    */
-  async start(id: string): Promise<LaunchedBoard> {
+  async start(id: string, options: { asJoiner?: boolean } = {}): Promise<LaunchedBoard> {
     const b = this.get(id);
     if (b.process && b.process.exitCode === null && b.process.signalCode === null) return b;
-    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter')!;
+    const firstVoter = [...this.boards.values()].find((x) => x.role === 'voter' && x.id !== id) ?? [...this.boards.values()].find((x) => x.role === 'voter')!;
     let roleArgs: string[];
-    if (b.role === 'voter') {
+    if (b.role === 'voter' && options.asJoiner !== true) {
       roleArgs = ['--peers', this.voterPeers, '--bootstrap-secret', this.bootstrapSecret];
     } else {
-      const joined = existsSync(join(b.dataDir, JOIN_TRUST_FILE));
-      roleArgs = ['--role', 'external', '--join', firstVoter.url, ...(joined ? [] : ['--join-token', await this.joinToken()])];
+      // A board that joins (an external board, or a board back as a new incarnation) gets a join
+      // token each start: a member ignores it, a board that lost its state needs it to be admitted again.
+      const joined = existsSync(join(b.dataDir, JOIN_TRUST_FILE)) && options.asJoiner !== true;
+      const fresh = !existsSync(join(b.dataDir, 'IDENTITY')) || readFileSync(join(b.dataDir, 'IDENTITY'), 'utf8').includes('"fresh":true') || readFileSync(join(b.dataDir, 'IDENTITY'), 'utf8').includes('"lost"');
+      roleArgs = ['--role', 'external', '--join', firstVoter.url, ...(joined && !fresh ? [] : ['--join-token', await this.joinToken()])];
     }
     const args = [...this.o.args, 'start', '--id', b.id, '--cluster', this.cluster, '--data-dir', b.dataDir,
       '--http-host', b.host, '--http-port', String(b.httpPort), '--mqtt-host', b.host, '--mqtt-port', String(b.mqttPort),
       '--advertise-host', b.host, ...roleArgs, ...this.accessArgs(), ...(this.o.extraArgs ?? []), ...(this.o.boardArgs?.(b.id) ?? [])];
-    const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.command];
-    const profile = this.profileFlags(b.id);
+    const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.commandOf?.(b.id) ?? this.o.command];
     // stdin is a pipe only the bench holds: if the bench dies, the board sees it close and stops.
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.o.env, ...profile.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.o.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' };
     // The image drops node's environment hooks by re-executing itself, and the re-executed
-    // process would lose the profile flags: hand it an environment it keeps.
+    // process would lose the node flags of --node-options (profile, heap snapshots): hand it
+    // an environment it keeps.
     if (this.o.args.length === 0 && env[ALLOW_NODE_ENV] !== '1') for (const name of NODE_ENV_HOOKS) delete env[name];
-    const child = spawn(command!, [...prefix, ...profile.nodeArgs, ...args], { stdio: ['pipe', 'ignore', 'pipe'], env });
+    const child = spawn(command!, [...prefix, ...this.nodeArgs(b.id), ...args], { stdio: ['pipe', 'ignore', 'pipe'], env });
     this.o.onSpawn?.(b.id, child);
     const keep = this.o.logTailLines ?? 40;
     let partial = '';
@@ -283,15 +296,16 @@ export class Installation {
     await Promise.all([...this.boards.keys()].map((id) => this.stop(id, signal)));
   }
 
-  async json(id: string, path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  /** A JSON request to a board; gives up (throws) after `timeoutMs` (a frozen board accepts connections and never answers). */
+  async json(id: string, path: string, init?: RequestInit, timeoutMs = 15_000): Promise<{ status: number; body: Record<string, unknown> }> {
     const headers = { ...this.readHeaders(), ...(init?.headers as Record<string, string> | undefined) };
     if (this.o.tls) {
       // fetch cannot take a private CA: the JSON client can.
       const token = /^Bearer (.*)$/i.exec(headers.authorization ?? '')?.[1];
       const body = typeof init?.body === 'string' ? JSON.parse(init.body) as unknown : undefined;
-      return restJson(this.get(id).url + path, init?.method ?? 'GET', body, { ca: this.o.tls.ca, token, timeoutMs: 15_000 });
+      return restJson(this.get(id).url + path, init?.method ?? 'GET', body, { ca: this.o.tls.ca, token, timeoutMs });
     }
-    const res = await fetch(this.get(id).url + path, { ...init, headers, signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(this.get(id).url + path, { ...init, headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     let body: Record<string, unknown> = {};
     try {
@@ -302,9 +316,9 @@ export class Installation {
     return { status: res.status, body };
   }
 
-  async status(id: string): Promise<Record<string, unknown> | null> {
+  async status(id: string, timeoutMs = 15_000): Promise<Record<string, unknown> | null> {
     try {
-      const r = await this.json(id, '/v1/status');
+      const r = await this.json(id, '/v1/status', undefined, timeoutMs);
       return r.status === 200 ? r.body : null;
     } catch {
       return null;
@@ -319,7 +333,8 @@ export class Installation {
       const ids = [...this.boards.values()].filter((b) => this.isRunning(b.id) && !exclude.includes(b.id)).map((b) => b.id);
       const leaders = new Set<string>();
       for (const id of ids) {
-        const s = await this.status(id);
+        // A board that does not answer within a few seconds (frozen, overloaded) leads no one.
+        const s = await this.status(id, STATUS_POLL_TIMEOUT_MS);
         if (s && typeof s.leader === 'string' && s.raftRole === 'leader') leaders.add(id);
       }
       if (leaders.size === 1) {

@@ -24,12 +24,24 @@ function perBoardRows(samples: BoardSample[], field: keyof BoardSample, scale = 
   return rows;
 }
 
-/** Writes <system>-memory.svg, -cpu.svg, -latency.svg (and -log.svg, -propagation.svg for raftlight). */
-export async function writePlots(out: string, system: string, run: MeasuredRun, watcher: PropagationWatcher | undefined, watched: number | undefined, goalMiB: number, other?: MeasuredRun): Promise<string[]> {
+/** The lines drawn on the memory plots: the anonymous-memory budget and the total-RSS goal. */
+export interface MemoryGoals {
+  anonMiB: number;
+  rssMiB: number;
+}
+
+/**
+ * Writes <system>-memory.svg (anonymous RSS), -rss.svg (total RSS), -cpu.svg,
+ * -latency.svg (and -log.svg, -wal.svg, -propagation.svg, -faults.svg for raftlight).
+ */
+export async function writePlots(out: string, system: string, run: MeasuredRun, watcher: PropagationWatcher | undefined, watched: number | undefined, goals: MemoryGoals, other?: MeasuredRun): Promise<string[]> {
   const samples = run.sampler.samples;
   const boards = new Set(samples.map((s) => s.board)).size;
   const files: [string, Record<string, unknown>][] = [
-    [`${system}-memory.svg`, memorySpec(perBoardRows(samples, 'rssMiB'), boards, goalMiB, `${system}: RSS per board over time (dashed: ${goalMiB} MiB goal)`)],
+    [`${system}-memory.svg`, memorySpec(perBoardRows(samples, 'anonMiB'), boards, goals.anonMiB,
+      `${system}: anonymous RSS per board over time (dashed: ${goals.anonMiB} MiB budget)`, 'anonMiB', 'anonymous RSS (MiB)')],
+    [`${system}-rss.svg`, memorySpec(perBoardRows(samples, 'rssMiB'), boards, goals.rssMiB,
+      `${system}: total RSS per board, the executable's reclaimable pages included (dashed: ${goals.rssMiB} MiB)`)],
     [`${system}-cpu.svg`, seriesSpec(perBoardRows(samples, 'cpuPct'), 'cpuPct', 'CPU (% of a core)', `${system}: CPU per board`, boards)],
   ];
   const latency: Record<string, number[]> = { [system]: run.writes.okLatencies() };
@@ -38,6 +50,7 @@ export async function writePlots(out: string, system: string, run: MeasuredRun, 
   files.push([latencyName, cdfSpec(cdfRows(latency), `write latency (${other ? `${other.system} vs ${system}` : system})`, 'latency (ms, log scale)')]);
   if (system === 'raftlight') {
     files.push([`${system}-log.svg`, seriesSpec(perBoardRows(samples.filter((s) => s.role === 'voter'), 'logEntries'), 'logEntries', 'entries in the Raft log', 'Raft log size per voter (lastIndex - firstIndex + 1)', 9)]);
+    files.push([`${system}-faults.svg`, seriesSpec(perBoardRows(samples, 'majorFaults'), 'majorFaults', 'major page faults since start', 'major page faults per board (pages read back from disk)', boards)]);
     files.push([`${system}-wal.svg`, seriesSpec(perBoardRows(samples.filter((s) => s.role === 'voter'), 'walBytes', 1 / 1048576), 'walBytes', 'WAL on disk (MiB)', 'WAL bytes on disk per voter', 9)]);
   }
   if (watcher && watched !== undefined) {

@@ -39,8 +39,8 @@ const base = (title: string, values: Row[]): VegaLiteSpec => ({
   title, width: 720, height: 320, data: { values }, background: 'white',
 });
 
-/** Memory over time per board (the seed study's main graph), with the RSS goal as a rule. */
-export function memorySpec(rows: Row[], boards: number, goalMiB: number, title = 'RSS per board'): VegaLiteSpec {
+/** Memory over time per board (the seed study's main graph), with a goal or budget as a rule. */
+export function memorySpec(rows: Row[], boards: number, goalMiB: number, title = 'RSS per board', field = 'rssMiB', yTitle = 'RSS (MiB)'): VegaLiteSpec {
   const legend = boards <= 12;
   return {
     ...base(title, rows),
@@ -49,7 +49,7 @@ export function memorySpec(rows: Row[], boards: number, goalMiB: number, title =
         mark: { type: 'line', strokeWidth: legend ? 1.5 : 0.8, opacity: legend ? 1 : 0.6 },
         encoding: {
           x: { field: 't', type: 'quantitative', title: 'time (s)' },
-          y: { field: 'rssMiB', type: 'quantitative', title: 'RSS (MiB)' },
+          y: { field, type: 'quantitative', title: yTitle },
           color: legend ? { field: 'board', type: 'nominal' } : { field: 'role', type: 'nominal' },
           ...(legend ? {} : { detail: { field: 'board', type: 'nominal' } }),
         },
@@ -102,5 +102,60 @@ export function cdfSpec(rows: Row[], title: string, xTitle: string): VegaLiteSpe
       y: { field: 'percentile', type: 'quantitative', title: 'percent of writes at or below', scale: { domain: [0, 100] } },
       color: { field: 'series', type: 'nominal', title: null },
     },
+  };
+}
+
+/**
+ * Voters and healthy voters over time (the leader's view), with the fault events as rules:
+ * rows { t, series: 'voters' | 'healthy voters', n } and events { t, label }.
+ */
+export function voterSpec(rows: Row[], events: Row[], title: string, yMax: number): VegaLiteSpec {
+  return {
+    ...base(title, rows),
+    layer: [
+      {
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
+        encoding: {
+          x: { field: 't', type: 'quantitative', title: 'time (s)' },
+          y: { field: 'n', type: 'quantitative', title: 'voters', scale: { domain: [0, yMax] }, axis: { tickMinStep: 1 } },
+          color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom-right', fillColor: 'white' } },
+          strokeDash: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom-right', fillColor: 'white' } },
+        },
+      },
+      {
+        data: { values: events },
+        mark: { type: 'rule', color: 'gray', strokeDash: [2, 3] },
+        encoding: { x: { field: 't', type: 'quantitative' } },
+      },
+      {
+        data: { values: events },
+        mark: { type: 'text', align: 'left', dx: 3, dy: -4, fontSize: 9, angle: 0, baseline: 'bottom' },
+        encoding: { x: { field: 't', type: 'quantitative' }, y: { value: 12 }, text: { field: 'label' } },
+      },
+    ],
+  };
+}
+
+/** A figure against the hard memory limit per board (--limit-sweep), one line per series; optionally a dashed reference. */
+export function sweepSpec(rows: Row[], field: string, yTitle: string, title: string, logScale: boolean, reference?: number): VegaLiteSpec {
+  const line = {
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'limitMiB', type: 'quantitative', title: 'hard limit per board (MiB)', scale: { zero: false } },
+      y: { field, type: 'quantitative', title: yTitle, ...(logScale ? { scale: { type: 'log' } } : {}) },
+      color: { field: 'series', type: 'nominal', title: null },
+    },
+  };
+  if (reference === undefined || !Number.isFinite(reference)) return { ...base(title, rows), ...line };
+  return {
+    ...base(title, rows),
+    layer: [
+      line,
+      {
+        data: { values: [{ reference }] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+        encoding: { y: { field: 'reference', type: 'quantitative' } },
+      },
+    ],
   };
 }

@@ -2,6 +2,7 @@
 // `top` do, so the bench measures the boards from outside without their help.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { parseStatFaults } from '../board/memory-figures.ts';
 
 export interface ProcSample {
   rssBytes: number;
@@ -13,6 +14,8 @@ export interface ProcSample {
   fileBytes: number;
   /** utime + stime in seconds. */
   cpuSeconds: number;
+  /** Page faults that had to read from disk since the process started (majflt). */
+  majorFaults: number;
 }
 
 let clockTicks: number | undefined;
@@ -58,6 +61,7 @@ export function sampleProc(pid: number): ProcSample | null {
       anonBytes: parseStatusKb(status, 'RssAnon'),
       fileBytes: parseStatusKb(status, 'RssFile'),
       cpuSeconds: parseStatTicks(stat) / clkTck(),
+      majorFaults: parseStatFaults(stat)?.major ?? NaN,
     };
   } catch {
     return null;

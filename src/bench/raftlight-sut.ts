@@ -12,6 +12,7 @@ import { areaBody, type WriteOutcome } from './workload.ts';
 export interface RaftlightSetup {
   command: string;
   args: string[];
+  commandOf?: (id: string) => string;
   root: string;
   voters: number;
   externals: number;
@@ -24,8 +25,12 @@ export interface RaftlightSetup {
   onSpawn?: (id: string, child: ChildProcess) => void;
   /** Environment added for every board (the image ignores node's own variables: see src/cli/image-guard.ts). */
   env?: NodeJS.ProcessEnv;
+  /** Memory charged to a board's cgroup (--board-limits). */
+  cgroupUsageBytes?: (id: string) => number | null;
   /** V8 CPU profile of every board into this folder (<board>-<start>.cpuprofile). */
   cpuProfileDir?: string;
+  /** Node flags for every board (the heap snapshots' signal): see Installation's nodeFlags. */
+  nodeFlags?: string[];
   /** TLS for every board, and the CA the bench's clients verify with. */
   tls?: { cert: string; key: string; ca: string };
   /** One MQTT subscriber per board on its events topic (default true); false: no observers at all. */
@@ -43,6 +48,12 @@ export interface RaftlightRun {
 }
 
 export const CLUSTER = 'bench';
+/** How long seeding retries a write that met no leader or a reset connection. */
+const SEED_RETRY_MS = 60_000;
+/** A board that answered 421 (not a voter) gets no writes for this long. */
+const NOT_VOTER_SKIP_MS = 10_000;
+/** A board that refused the connection gets no writes for this long. */
+const UNREACHABLE_SKIP_MS = 1_000;
 
 function parseRevision(body: string): number | null {
   try {
@@ -66,7 +77,8 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     // Autopilot keeps the bench's voter count (and replaces voters killed for good).
     extraArgs: ['--log-level', 'warn', ...(s.voters % 2 === 1 ? ['--autopilot-voters', String(s.voters)] : ['--no-autopilot']), ...s.extraBoardArgs], logTailLines: 60, ...(s.env ? { env: s.env } : {}),
     ...(s.cpuProfileDir !== undefined ? { cpuProfileDir: s.cpuProfileDir } : {}),
-    ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
+    ...(s.nodeFlags?.length ? { nodeFlags: s.nodeFlags } : {}),
+    ...(s.commandOf ? { commandOf: s.commandOf } : {}), ...(s.hostOf ? { hostOf: s.hostOf } : {}), ...(s.wrap ? { wrap: s.wrap } : {}), ...(s.onSpawn ? { onSpawn: s.onSpawn } : {}),
     ...(s.tls ? { tls: s.tls } : {}),
   });
   if (s.tls) trustCa(readFileSync(s.tls.ca));
@@ -91,36 +103,64 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
     const keys = Array.from({ length: s.keys }, (_, k) => k);
     await pool(keys, 16, async (k) => {
       const body = JSON.stringify({ id: `bench-${k}`, ...(JSON.parse(areaBody(k)) as object) });
-      const r = await httpRequest(`${voterUrls[k % voterUrls.length]}/v1/areas`, 'POST', body, 30_000, inst.writeHeaders());
-      if (r.status === 201 || r.status === 200) seedRevision = Math.max(seedRevision, parseRevision(r.body) ?? 0);
-      else if (r.status !== 409) throw new Error(`seeding area bench-${k} failed: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      // A leader change while seeding (a slow board, a loaded machine) is retried, not fatal.
+      const deadline = Date.now() + SEED_RETRY_MS;
+      for (let attempt = 0; ; attempt++) {
+        let status = 0;
+        let text = '';
+        try {
+          const r = await httpRequest(`${voterUrls[(k + attempt) % voterUrls.length]}/v1/areas`, 'POST', body, 30_000, inst.writeHeaders());
+          [status, text] = [r.status, r.body];
+        } catch (err) {
+          text = (err as Error).message;
+        }
+        if (status === 201 || status === 200) seedRevision = Math.max(seedRevision, parseRevision(text) ?? 0);
+        if (status === 201 || status === 200 || status === 409) return;
+        const retriable = status === 0 || status === 503 || status === 504;
+        if (!retriable || Date.now() > deadline) throw new Error(`seeding area bench-${k} failed: ${status ? `HTTP ${status} ` : ''}${text.slice(0, 200)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
     });
     await Promise.all([...inst.boards.keys()].map((id) => inst.waitForApplied(id, seedRevision, 120_000)));
     s.log(`seeded ${s.keys} areas (revision ${seedRevision}) on all ${inst.boards.size} boards`);
     let rr = 0;
     let leaderUrl: string | null = null;
+    // Founders autopilot has demoted (a voter killed and back as an external board answers 421),
+    // and boards that refuse connections (killed, or started and not listening yet): skipped for
+    // a while, the write retried elsewhere, as a client told "send it to a voter" would.
+    const notVoterUntil = new Map<string, number>();
     const pickUrl = (): string => {
-      const up = [...inst.boards.values()].filter((b) => b.role === 'voter' && inst.isRunning(b.id));
+      const now = Date.now();
+      const up = [...inst.boards.values()].filter((b) => b.role === 'voter' && inst.isRunning(b.id) && (notVoterUntil.get(b.url) ?? 0) < now);
       if (s.target === 'leader' && leaderUrl) return leaderUrl;
       return (up[rr++ % Math.max(1, up.length)] ?? inst.get('v1')).url;
     };
     if (s.target === 'leader') leaderUrl = inst.get(leader).url;
     const auth = inst.writeHeaders();
-    const writer = async (seq: number): Promise<WriteOutcome> => {
+    const writer = async (seq: number, attempt = 0): Promise<WriteOutcome> => {
       const url = pickUrl();
       try {
         const r = await httpRequest(`${url}/v1/areas/bench-${seq % s.keys}`, 'PUT', areaBody(seq), 10_000, auth);
         if (r.status === 200 || r.status === 201) return { ok: true, revision: parseRevision(r.body) };
+        if (r.status === 421 && attempt < 3) {
+          notVoterUntil.set(url, Date.now() + NOT_VOTER_SKIP_MS);
+          return await writer(seq, attempt + 1);
+        }
         if (s.target === 'leader') leaderUrl = null;
         return { ok: false, revision: null, error: `HTTP ${r.status} ${r.body.slice(0, 120)}` };
       } catch (err) {
         if (s.target === 'leader') leaderUrl = null;
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && attempt < 3) {
+          notVoterUntil.set(url, Date.now() + UNREACHABLE_SKIP_MS);
+          return await writer(seq, attempt + 1);
+        }
         return { ok: false, revision: null, error: (err as Error).message };
       }
     };
     const boards = (): BoardRef[] => [...inst.boards.values()].map((b) => ({
       id: b.id, role: b.role, url: b.url, dataDir: b.dataDir,
       pid: () => (inst.isRunning(b.id) ? b.process?.pid ?? null : null),
+      ...(s.cgroupUsageBytes ? { cgroupUsageBytes: () => s.cgroupUsageBytes!(b.id) } : {}),
     }));
     return { inst, watcher, watched, seedRevision, sut: { name: 'raftlight', boards, writer } };
   } catch (err) {

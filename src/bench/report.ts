@@ -1,6 +1,6 @@
 // The summary table printed at the end of a run, the side-by-side ratios of
 // --compare etcd, and the same as markdown for docs/bench.
-import type { RunFigures } from './summary.ts';
+import type { BoardFigures, RunFigures } from './summary.ts';
 
 const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
 
@@ -15,13 +15,27 @@ export function figureRows(r: RunFigures): [string, string][] {
     rows.push([`applied on all ${r.propagation.boards} boards p50 / p99 / max (ms from send)`, `${f(p.p50)} / ${f(p.p99)} / ${f(p.max)}`]);
     rows.push(['writes seen on every board / not', `${r.propagation.complete} / ${r.propagation.incomplete}`]);
   }
-  const worst = [...r.boards].sort((a, b) => b.peakRssMiB - a.peakRssMiB)[0];
-  const slope = [...r.boards].sort((a, b) => b.rssSlopeMiBPerHour - a.rssSlopeMiBPerHour)[0];
+  const worstBy = (key: keyof BoardFigures): BoardFigures | undefined =>
+    [...r.boards].filter((b) => Number.isFinite(b[key] as number)).sort((a, b) => (b[key] as number) - (a[key] as number))[0];
+  const worst = (label: string, key: keyof BoardFigures, digits = 1): [string, string] => {
+    const b = worstBy(key);
+    return [label, b ? `${f(b[key] as number, digits)} (${b.board})` : '-'];
+  };
+  const anonSlope = worstBy('anonSlopeMiBPerHour');
   rows.push(
-    ['peak RSS, worst board (MiB)', worst ? `${f(worst.peakRssMiB)} (${worst.board})` : '-'],
-    ['peak anonymous RSS (RssAnon), worst board (MiB)', f(Math.max(0, ...r.boards.map((b) => b.peakAnonMiB)))],
-    ['RSS idle / after load, mean per board (MiB)', `${f(r.meanIdleRssMiB)} / ${f(r.meanAfterLoadRssMiB)}`],
-    ['RSS slope, 2nd half, steepest board (MiB/h)', slope ? `${f(slope.rssSlopeMiBPerHour, 2)} (${slope.board}, noise ±${f(slope.rssNoiseMiB, 2)} MiB)` : '-'],
+    worst('peak anonymous RSS, worst board (MiB)', 'peakAnonMiB'),
+    ['anonymous RSS idle, mean per board (MiB)', f(r.meanIdleAnonMiB)],
+    ['anonymous RSS slope, 2nd half, steepest board (MiB/h)', anonSlope ? `${f(anonSlope.anonSlopeMiBPerHour, 2)} (${anonSlope.board}, noise ±${f(anonSlope.anonNoiseMiB, 2)} MiB)` : '-'],
+    worst('peak V8 heap used, worst board (MiB)', 'peakHeapUsedMiB'),
+    worst('peak sql.js WASM memory resident, worst board (MiB)', 'peakWasmResidentMiB'),
+    worst('peak glibc arenas resident, worst board (MiB)', 'peakMallocArenasMiB'),
+    worst('peak PSS, worst board (MiB)', 'peakPssMiB'),
+  );
+  if (r.boards.some((b) => Number.isFinite(b.peakCgroupMiB))) rows.push(worst('peak cgroup memory usage, worst board (MiB)', 'peakCgroupMiB'));
+  rows.push(
+    ['major page faults, all boards / worst board', `${r.majorFaults} / ${worstBy('majorFaults')?.majorFaults ?? '-'} (${worstBy('majorFaults')?.board ?? '-'})`],
+    worst('peak total RSS, worst board (MiB; mostly the executable\'s reclaimable pages)', 'peakRssMiB'),
+    ['total RSS idle / after load, mean per board (MiB)', `${f(r.meanIdleRssMiB)} / ${f(r.meanAfterLoadRssMiB)}`],
     ['leader CPU mean / p99 (% of a core)', `${f(r.leaderCpuPct.mean)} / ${f(r.leaderCpuPct.p99)}`],
     ['CPU per write per board (ms)', f(r.cpuMsPerWritePerBoard, 3)],
     ['CPU per write: leader / other voters / external boards (ms)', `${f(r.cpuMsPerWriteByKind.leader, 3)} / ${f(r.cpuMsPerWriteByKind.follower, 3)} / ${f(r.cpuMsPerWriteByKind.external, 3)}`],
@@ -62,6 +76,7 @@ export function compare(a: RunFigures, b: RunFigures): Comparison[] {
     row('RSS idle, mean per member (MiB)', a.meanIdleRssMiB, b.meanIdleRssMiB),
     row('RSS after load, mean per member (MiB)', a.meanAfterLoadRssMiB, b.meanAfterLoadRssMiB),
     row('peak RSS, worst member (MiB)', a.maxPeakRssMiB, b.maxPeakRssMiB),
+    row('peak anonymous RSS, worst member (MiB)', a.maxPeakAnonMiB, b.maxPeakAnonMiB),
   ];
 }
 

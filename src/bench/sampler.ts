@@ -1,5 +1,8 @@
-// Samples every board once per period: RSS and CPU from /proc, role, term,
-// leader and log position from /v1/status, WAL bytes from the data directory.
+// Samples every board once per period: RSS (total, anonymous, file-backed),
+// CPU and major page faults from /proc; role, term, leader, log position and
+// the board's own memory breakdown (PSS, V8 heap, sql.js's WASM memory,
+// glibc's arenas; src/board/memory-figures.ts) from /v1/status; WAL bytes
+// from the data directory; the memory cgroup's usage when boards are limited.
 // Rows stream to boards.csv; a bounded copy stays in memory for plots and the summary.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,8 @@ export interface BoardRef {
   url: string;
   dataDir: string;
   pid(): number | null;
+  /** Memory charged to the board's cgroup (--board-limits), bytes; absent without limits. */
+  cgroupUsageBytes?(): number | null;
 }
 
 export interface BoardSample {
@@ -30,6 +35,19 @@ export interface BoardSample {
   walBytes: number;
   anonMiB: number;
   fileMiB: number;
+  /** Cumulative since the board's start. */
+  majorFaults: number;
+  /** From the board's /v1/status (NaN for other systems): */
+  pssMiB: number;
+  heapUsedMiB: number;
+  heapCommittedMiB: number;
+  wasmResidentMiB: number;
+  /** glibc's main and thread arenas, resident. */
+  mallocArenasMiB: number;
+  /** ArrayBuffer and Buffer contents (malloc'd, inside the arenas or their own mappings). */
+  buffersMiB: number;
+  /** Usage of the board's memory cgroup (NaN without --board-limits). */
+  cgroupMiB: number;
 }
 
 export interface LeaderChange {
@@ -40,9 +58,10 @@ export interface LeaderChange {
 }
 
 /** Cap: samples kept in memory; past it, every other one is dropped (halves resolution, keeps the shape). */
-export const MAX_SAMPLES_IN_MEMORY = 300_000;
+export const MAX_SAMPLES_IN_MEMORY = 150_000;
 
-export const SAMPLE_HEADER = ['t', 'board', 'role', 'up', 'rssMiB', 'cpuPct', 'raftRole', 'term', 'leader', 'appliedIndex', 'logEntries', 'walBytes', 'anonMiB', 'fileMiB'];
+export const SAMPLE_HEADER = ['t', 'board', 'role', 'up', 'rssMiB', 'cpuPct', 'raftRole', 'term', 'leader', 'appliedIndex', 'logEntries', 'walBytes', 'anonMiB', 'fileMiB',
+  'majorFaults', 'pssMiB', 'heapUsedMiB', 'heapCommittedMiB', 'wasmResidentMiB', 'mallocArenasMiB', 'buffersMiB', 'cgroupMiB'];
 
 export function dirBytes(dir: string): number {
   let total = 0;
@@ -65,6 +84,7 @@ export function dirBytes(dir: string): number {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const mibOf = (v: unknown): number => (typeof v === 'number' ? v / 1048576 : NaN);
 
 export class Sampler {
   readonly samples: BoardSample[] = [];
@@ -110,6 +130,8 @@ export class Sampler {
         if (prev) cpuPct = (100 * (proc.cpuSeconds - prev.cpu)) / ((now - prev.at) / 1000);
         this.lastCpu.set(b.id, { cpu: proc.cpuSeconds, at: now });
       } else this.lastCpu.delete(b.id);
+      const memory = (status?.memory ?? {}) as Record<string, unknown>;
+      const cgroup = b.cgroupUsageBytes?.() ?? null;
       const first = num(status?.firstIndex);
       const last = num(status?.lastIndex);
       const row: BoardSample = {
@@ -119,11 +141,21 @@ export class Sampler {
         walBytes: dirBytes(join(b.dataDir, 'wal')),
         anonMiB: proc ? proc.anonBytes / 1048576 : NaN,
         fileMiB: proc ? proc.fileBytes / 1048576 : NaN,
+        majorFaults: proc ? proc.majorFaults : NaN,
+        pssMiB: mibOf(memory.pssBytes),
+        heapUsedMiB: mibOf(memory.v8HeapUsedBytes),
+        heapCommittedMiB: mibOf(memory.v8HeapCommittedBytes),
+        wasmResidentMiB: mibOf(memory.wasmResidentBytes),
+        mallocArenasMiB: typeof memory.mallocMainArenaRssBytes === 'number' && typeof memory.mallocThreadArenasRssBytes === 'number'
+          ? (memory.mallocMainArenaRssBytes + memory.mallocThreadArenasRssBytes) / 1048576 : NaN,
+        buffersMiB: mibOf(memory.arrayBufferBytes),
+        cgroupMiB: cgroup === null ? NaN : cgroup / 1048576,
       };
       return row;
     }));
     for (const r of rows) {
-      this.csv.row([r.t, r.board, r.role, r.up, r.rssMiB, r.cpuPct, r.raftRole, r.term, r.leader, r.appliedIndex, r.logEntries, r.walBytes, r.anonMiB, r.fileMiB]);
+      this.csv.row([r.t, r.board, r.role, r.up, r.rssMiB, r.cpuPct, r.raftRole, r.term, r.leader, r.appliedIndex, r.logEntries, r.walBytes, r.anonMiB, r.fileMiB,
+        r.majorFaults, r.pssMiB, r.heapUsedMiB, r.heapCommittedMiB, r.wasmResidentMiB, r.mallocArenasMiB, r.buffersMiB, r.cgroupMiB]);
       this.samples.push(r);
     }
     if (this.samples.length > MAX_SAMPLES_IN_MEMORY) {

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning } from '../storage/data-dir-lock.ts';
+import { unmountUnder } from './image-copies.ts';
 
 export const ROOT_PREFIX = 'raftlight-bench-';
 const PID_FILE = 'bench.pid';
@@ -27,6 +28,7 @@ export function removeStaleRoots(parent = tmpdir()): string[] {
       continue; // no pid file: a run of an older version, or one being created right now
     }
     if (!Number.isSafeInteger(pid) || pid <= 0 || isRunning(pid)) continue;
+    unmountUnder(join(parent, name)); // --board-limits: the executable's copies
     rmSync(join(parent, name), { recursive: true, force: true });
     removed.push(name);
   }

@@ -78,3 +78,19 @@ export function downsample<T>(rows: readonly T[], max: number): T[] {
 }
 
 export const round = (v: number, digits = 2): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
+
+/**
+ * The lowest sample of every `sliceS`-long slice from `fromS` (slices with
+ * fewer than half their samples, one a second, left out): the level memory
+ * returns to after each collection, without the sawtooth on top of it.
+ */
+export function troughs<T extends { t: number; anonMiB: number }>(samples: readonly T[], fromS: number, sliceS: number): T[] {
+  const slices = new Map<number, T[]>();
+  for (const s of samples) {
+    const k = Math.floor((s.t - fromS) / sliceS);
+    if (k < 0) continue;
+    slices.set(k, [...(slices.get(k) ?? []), s]);
+  }
+  return [...slices.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v)
+    .filter((v) => v.length >= sliceS / 2).map((v) => v.reduce((lo, s) => (s.anonMiB < lo.anonMiB ? s : lo)));
+}

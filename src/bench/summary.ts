@@ -7,11 +7,26 @@ import { distribution, leastSquares, round, type Distribution } from './stats.ts
 export interface BoardFigures {
   board: string;
   role: string;
+  /** Total RSS: mostly the mapped executable's clean pages, which the kernel drops under pressure. */
   peakRssMiB: number;
-  /** Peak of the anonymous part of RSS (without the mapped executable's pages). */
-  peakAnonMiB: number;
   idleRssMiB: number;
   afterLoadRssMiB: number;
+  /** Anonymous RSS (heaps, WASM memory, stacks): what the board cannot give back. */
+  peakAnonMiB: number;
+  idleAnonMiB: number;
+  afterLoadAnonMiB: number;
+  /** Least-squares slope of the anonymous RSS over the second half of the run, MiB per hour, and its residual noise. */
+  anonSlopeMiBPerHour: number;
+  anonNoiseMiB: number;
+  /** Peaks of the board's own breakdown (NaN for other systems). */
+  peakPssMiB: number;
+  peakHeapUsedMiB: number;
+  peakWasmResidentMiB: number;
+  peakMallocArenasMiB: number;
+  /** Peak usage of the board's memory cgroup (NaN without --board-limits). */
+  peakCgroupMiB: number;
+  /** Major page faults during the run (summed over restarts). */
+  majorFaults: number;
   meanCpuPct: number;
   /** Least-squares RSS slope over the second half of the run, MiB per hour. */
   rssSlopeMiBPerHour: number;
@@ -28,6 +43,10 @@ export interface RunFigures {
   maxPeakRssMiB: number;
   meanIdleRssMiB: number;
   meanAfterLoadRssMiB: number;
+  maxPeakAnonMiB: number;
+  meanIdleAnonMiB: number;
+  /** Major page faults during the run, summed over the boards. */
+  majorFaults: number;
   /** Mean CPU of whichever board was leader, over samples with no writes in flight-ish (idle workload: all of them). */
   leaderCpuPct: Distribution;
   elections: { leaderChanges: number; leaderlessPeriodsS: number[] };
@@ -58,14 +77,31 @@ function boardFigures(samples: BoardSample[], board: string): BoardFigures {
   const lastT = mine.length ? mine[mine.length - 1]!.t : 0;
   const half = mine.filter((s) => s.t >= lastT / 2);
   const fit = leastSquares(half.map((s) => s.t / 3600), half.map((s) => s.rssMiB));
+  const anonHalf = half.filter((s) => Number.isFinite(s.anonMiB));
+  const anonFit = leastSquares(anonHalf.map((s) => s.t / 3600), anonHalf.map((s) => s.anonMiB));
   const cpu = mine.filter((s) => Number.isFinite(s.cpuPct)).map((s) => s.cpuPct);
+  const peak = (field: keyof BoardSample): number => {
+    const values = mine.map((s) => s[field] as number).filter(Number.isFinite);
+    return values.length ? round(Math.max(...values)) : NaN;
+  };
+  const idleSample = idle.length ? idle[idle.length - 1] : mine[0];
   return {
     board,
     role: mine[0]?.role ?? samples.find((s) => s.board === board)?.role ?? '',
     peakRssMiB: round(Math.max(0, ...mine.map((s) => s.rssMiB))),
-    peakAnonMiB: round(Math.max(0, ...mine.map((s) => s.anonMiB).filter(Number.isFinite))),
-    idleRssMiB: round(idle.length ? idle[idle.length - 1]!.rssMiB : mine[0]?.rssMiB ?? NaN),
+    idleRssMiB: round(idleSample?.rssMiB ?? NaN),
     afterLoadRssMiB: round(mine.length ? mine[mine.length - 1]!.rssMiB : NaN),
+    peakAnonMiB: peak('anonMiB'),
+    idleAnonMiB: round(idleSample?.anonMiB ?? NaN),
+    afterLoadAnonMiB: round(mine.length ? mine[mine.length - 1]!.anonMiB : NaN),
+    anonSlopeMiBPerHour: round(anonFit.slope, 3),
+    anonNoiseMiB: round(anonFit.residualStd, 3),
+    peakPssMiB: peak('pssMiB'),
+    peakHeapUsedMiB: peak('heapUsedMiB'),
+    peakWasmResidentMiB: peak('wasmResidentMiB'),
+    peakMallocArenasMiB: peak('mallocArenasMiB'),
+    peakCgroupMiB: peak('cgroupMiB'),
+    majorFaults: faultsDuring(mine),
     meanCpuPct: round(cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : NaN),
     rssSlopeMiBPerHour: round(fit.slope, 3),
     rssNoiseMiB: round(fit.residualStd, 3),
@@ -73,6 +109,18 @@ function boardFigures(samples: BoardSample[], board: string): BoardFigures {
 }
 
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** Increments of a board's cumulative major-fault counter; a restart starts it again from its own count. */
+export function faultsDuring(samples: readonly BoardSample[]): number {
+  let total = 0;
+  let last: number | null = null;
+  for (const s of samples) {
+    if (!Number.isFinite(s.majorFaults)) continue;
+    if (last !== null) total += s.majorFaults >= last ? s.majorFaults - last : s.majorFaults;
+    last = s.majorFaults;
+  }
+  return total;
+}
 
 export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watched?: number): RunFigures {
   const samples = run.sampler.samples;
@@ -103,6 +151,9 @@ export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watche
     maxPeakRssMiB: round(Math.max(0, ...boards.map((b) => b.peakRssMiB))),
     meanIdleRssMiB: round(mean(boards.map((b) => b.idleRssMiB).filter(Number.isFinite))),
     meanAfterLoadRssMiB: round(mean(boards.map((b) => b.afterLoadRssMiB).filter(Number.isFinite))),
+    maxPeakAnonMiB: round(Math.max(0, ...boards.map((b) => b.peakAnonMiB).filter(Number.isFinite))),
+    meanIdleAnonMiB: round(mean(boards.map((b) => b.idleAnonMiB).filter(Number.isFinite))),
+    majorFaults: boards.reduce((a, b) => a + b.majorFaults, 0),
     leaderCpuPct: roundDist(distribution(leaderCpu)),
     elections: {
       leaderChanges: Math.max(0, run.sampler.leaderChanges.length - 1),

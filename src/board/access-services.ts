@@ -62,6 +62,14 @@ export function withAccessServices(base: BoardServices, d: AccessServicesDeps): 
     const nowMs = d.nowMs();
     const member = state.credentials().find((c) => c.id === r.id);
     const already = member !== undefined && member.verifier === r.verifier;
+    const cs = d.loop.confState;
+    const inConfiguration = cs.voters.includes(r.id) || cs.learners.includes(r.id) || cs.votersOutgoing.includes(r.id);
+    if (!already && (member !== undefined || inConfiguration)) {
+      // The board was a member and no longer holds its secret (its data directory was emptied or
+      // replaced): admitted again under the same id it would vote with forgotten state. It must come
+      // back as a new incarnation, under a new member id (src/board/incarnation.ts).
+      throw new ApiError('MEMBER_EXISTS', 409, `${r.id} is already a member of this installation and this board no longer holds its credential: it must join again as a new incarnation`);
+    }
     if (!already) {
       if (!state.joinTokenUsable(tokenDigest, r.id, r.verifier, nowMs)) {
         throw new ApiError('JOIN_REFUSED', 403, 'the join token is unknown, expired or used by another board');

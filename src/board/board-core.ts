@@ -16,6 +16,7 @@ import type { BoardClock, Timer } from './clock.ts';
 import type { Logger } from './log.ts';
 import { decodeMemberContext } from './members.ts';
 import { RaftLoop, restoreState } from './raft-loop.ts';
+import { releaseBytes } from './release-bytes.ts';
 import { ReadContexts, type ReadContextSource } from './read-context.ts';
 import { holdsState, isLostState, readIdentity, settleIdentity, type Incarnation } from './incarnation.ts';
 import { nodeFs } from '../storage/fs-layer.ts';
@@ -94,7 +95,8 @@ export class BoardCore {
       return null;
     });
     const holds = await holdsState(fs, o.dataDir);
-    if (lost === null && !holds && (known !== null || o.knownMember === true)) {
+    if (lost === null && known?.lost !== undefined) lost = known.lost;
+    if (lost === null && !holds && known?.fresh !== true && (known !== null || o.knownMember === true)) {
       lost = 'its write-ahead log and snapshots are gone (the data directory was emptied or replaced)';
     }
     if (lost === null) {
@@ -159,6 +161,10 @@ export class BoardCore {
       }
       const opts = o.wasmBinary ? { wasmBinary: o.wasmBinary } : {};
       const state = snapshot ? await restoreState(snapshot, o.wasmBinary) : await StateMachine.create(opts);
+      // The state machine copied the image and the data directory keeps it; a board lives long, so
+      // the core keeps no reference to it (up to 2 MiB) and an image of its own is freed at once.
+      if (snapshot) releaseBytes(snapshot.data);
+      const kept: OpenedDataDir = { ...opened, snapshot: null };
       const node = new RaftNode({
         id: o.id,
         storage: opened.logStore,
@@ -175,7 +181,7 @@ export class BoardCore {
         parallelLeaderWrite: o.raft.parallelLeaderWrite ?? true,
         ...(o.raft.bugs ? { bugs: o.raft.bugs } : {}),
       });
-      return new BoardCore(o, opened, node, state, fresh);
+      return new BoardCore(o, kept, node, state, fresh);
     } catch (err) {
       await opened.close().catch(() => {});
       throw err;

@@ -4,7 +4,6 @@
 // and the telemetry around it, and stops them in the reverse order (a leader
 // hands over first). A fatal error stops the board with one clear line.
 import { randomInt } from 'node:crypto';
-import { getHeapStatistics } from 'node:v8';
 import { SeededRandom, type NodeId, type RaftStatus } from '../raft/index.ts';
 import { nodeFs } from '../storage/fs-layer.ts';
 import { startBroker, type RunningBroker } from '../transport/broker.ts';
@@ -27,6 +26,7 @@ import { createServices } from './services.ts';
 import { apiAuthHooks, isWriter, sessionClassOf } from './api-auth.ts';
 import type { Client } from 'aedes';
 import { joinCluster } from './join.ts';
+import { memoryFigures } from './memory-figures.ts';
 import { AccessPolicy } from '../api/access.ts';
 import { ConfigError } from '../cli/config.ts';
 import { bootstrapState } from './bootstrap.ts';
@@ -43,13 +43,15 @@ import { createPageHandler, withInstallerPage } from '../api/page.ts';
 import { readAccessFrom } from '../api/read-access.ts';
 import { loadPageAssets } from '../page/assets-loader.ts';
 import { BoardCore } from './board-core.ts';
-import { holdsState, supersededMembers } from './incarnation.ts';
+import { holdsState, markLost, supersededMembers, NewIncarnationError } from './incarnation.ts';
 import type { RaftLoop } from './raft-loop.ts';
 
 /** How long an API call waits for its write or read to be confirmed. */
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Retained status is refreshed this often. */
 const STATUS_INTERVAL_MS = 5_000;
+/** How long /health answers 503 after a fatal error before the board exits. */
+const FATAL_HEALTH_GRACE_MS = 1_000;
 
 export interface RunningBoard {
   readonly id: string;
@@ -178,6 +180,13 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
     let failure: FatalReport | null = null;
     let stoppingSince: number | null = null;
     const failed = new Promise<Error>((resolve) => (failWith = resolve));
+    /** The one fatal path: one line with the code, where and what to do; /health answers 503; start.ts exits 1. */
+    const stopForGood = (err: Error): void => {
+      if (failure !== null) return;
+      failure = describeFatal(err);
+      log.error(`fatal: ${failure.code}: ${failure.message}; ${failure.action}`, { where: failure.where });
+      failWith(err);
+    };
     let autopilot: AutopilotRunner | undefined;
 
     const loop: RaftLoop = core.start(transport, {
@@ -198,16 +207,11 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         live.boardChanged();
         publishStatus();
       },
-      fatal: (err) => {
-        failure = describeFatal(err);
-        log.error(`fatal: ${failure.code}: ${failure.message}; ${failure.action}`, { where: failure.where });
-        failWith(err);
-      },
+      fatal: (err) => stopForGood(err),
     });
 
     const status = (): Record<string, unknown> => {
       const s = view();
-      const mem = process.memoryUsage();
       let queued = 0;
       let dropped = 0;
       let connected = 0;
@@ -223,9 +227,8 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         firstIndex: s.firstIndex, lastIndex: s.lastIndex,
         ...(s.missingAcknowledgedUpTo > 0 ? { missingAcknowledgedUpTo: s.missingAcknowledgedUpTo } : {}),
         voters: s.confState.voters, externals: s.confState.learners.length,
-        rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, externalBytes: mem.external,
-        heapLimitBytes: getHeapStatistics().heap_size_limit, execArgv: process.execArgv,
-        pendingWrites: core.proposals.size, pendingReads: core.reads.size, loopDroppedMessages: loop.droppedMessages,
+        memory: memoryFigures(), execArgv: process.execArgv,
+        pendingWrites: core.proposals.size, pendingReads: core.reads.size, loopDroppedMessages: loop.droppedMessages, resentWrites: loop.resentWrites,
         transport: { peers: transport.stats().size, connected, queued, dropped, rejected: transport.garbage.rejected },
         refusedRaftMessages: core.refusedMessages(),
         uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9),
@@ -316,7 +319,10 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
         member: self, replaces: incarnation.replaced.member,
       });
     }
-    if (config.join !== undefined && boardRole() === 'none') {
+    if (incarnation.replaced !== null && boardRole() === 'none' && config.joinToken === undefined) {
+      // A new incarnation must be admitted again, and only a join token admits a board.
+      stopForGood(new NewIncarnationError(incarnation.replaced.member));
+    } else if (config.join !== undefined && boardRole() === 'none') {
       joinAbort = new AbortController();
       if (config.joinToken === undefined) {
         log.info('admitted earlier (raftlight join, or a join before a restart): waiting for the leader to bring this board up to date');
@@ -325,6 +331,11 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
           via: config.join, id: self, host: config.advertiseHost, port: broker.port, joinToken: config.joinToken,
           memberSecret: credentials.secret, ca: config.tlsCa, signal: joinAbort.signal, log,
           admitted: (verifiers) => directory.trustJoinAnswer(verifiers),
+        }).then(async (result) => {
+          if (result !== 'member-exists') return;
+          // This id is a member whose state this board lost: the next start is a new incarnation.
+          await markLost(nodeFs, config.dataDir, `the installation already has ${self} as a member, whose state this board no longer holds`);
+          stopForGood(new NewIncarnationError(self));
         });
       }
     } else if (boardRole() === 'none') {
@@ -341,7 +352,11 @@ export async function startBoard(config: StartConfig, log: Logger): Promise<Runn
           await handOverLeadership(core, loop, log);
         }
         // The core first: a Ready waiting for the disk is abandoned, nothing is applied to a closed state.
-        await stopCore();
+        // A disk that refuses even the stop (read-only, full) does not cut the stop short.
+        await stopCore().catch((err: unknown) => log.warn('the data directory could not be closed cleanly', { err: (err as Error).message }));
+        // After a fatal error /health keeps answering 503 with the reason a moment longer, so that a
+        // supervisor or a load balancer polling it sees why the board went away.
+        if (failure !== null) await new Promise((r) => setTimeout(r, FATAL_HEALTH_GRACE_MS));
         await undo();
         log.info(failure === null ? 'board stopped' : 'board stopped after a fatal error');
       })();

@@ -21,11 +21,13 @@ const ACTIONS: Readonly<Record<string, string>> = {
   WAL_CORRUPT: `${RESTART}: it sets the damaged log aside and rejoins as a new incarnation, brought up to date by the others`,
   WAL_SEGMENT_MISSING: `${RESTART}: it sets the damaged log aside and rejoins as a new incarnation`,
   SNAPSHOT_CORRUPT: `${RESTART}: it falls back to an older snapshot, or rejoins as a new incarnation`,
+  SNAPSHOT_WRITE_FAILED: `the disk refused a snapshot (full, failing or read-only): nothing unsafe was acknowledged; free space or repair the disk, then ${RESTART}`,
   LOG_INVALID_APPEND: `an internal error between the core and the log (a bug: report it with this log); ${RESTART}`,
   WAL_BUFFER_FULL: `the disk is far slower than the writes (64 MiB waiting); check the disk; ${RESTART}`,
   WAL_CLOSED: `a write after the log was closed (a bug: report it with this log); ${RESTART}`,
   RAFT_INVARIANT: `the Raft core found a rule broken (a bug or damaged state: report it with this log); ${RESTART}`,
   STATE_MACHINE_FAILED: `the configuration database failed (a bug or exhausted memory: report it with this log); ${RESTART}`,
+  NEW_INCARNATION: `${RESTART}: it comes back under a new member id, is admitted again with its join token, and autopilot gives it the old member's seat`,
   INTERNAL: `an unexpected error (a bug: report it with this log); ${RESTART}`,
 };
 
@@ -44,6 +46,9 @@ export function describeFatal(err: Error): FatalReport {
   } else if (err instanceof RaftError) {
     code = err.code;
     where = 'raft core';
+  } else if ((err as { code?: unknown }).code === 'NEW_INCARNATION') {
+    code = 'NEW_INCARNATION';
+    where = 'join';
   } else if (err instanceof StateMachineError) {
     code = 'STATE_MACHINE_FAILED';
     where = 'state machine';

@@ -12,7 +12,6 @@ import { posix } from 'node:path';
 import type { StorageFs } from '../storage/fs-layer.ts';
 import { StorageError } from '../storage/errors.ts';
 import type { RandomSource } from '../raft/index.ts';
-import { isPlanted } from './planted-bugs.ts';
 
 export const IDENTITY_FILE = 'IDENTITY';
 export const DAMAGED_DIR = 'damaged';
@@ -25,6 +24,10 @@ export interface Identity {
   readonly cluster: string;
   /** Member ids of earlier incarnations, newest last (bounded). */
   readonly previous: readonly string[];
+  /** Set while this incarnation has promised nothing yet (its directory may hold no state without loss). */
+  readonly fresh?: boolean;
+  /** Set when the installation said this member's state is gone: the next start is a new incarnation. */
+  readonly lost?: string;
 }
 
 const MAX_PREVIOUS = 8;
@@ -45,7 +48,12 @@ export async function readIdentity(fs: StorageFs, dir: string): Promise<Identity
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes)) as Partial<Identity>;
     if (typeof v.board !== 'string' || typeof v.member !== 'string' || typeof v.cluster !== 'string') throw new Error('missing fields');
-    return { board: v.board, member: v.member, cluster: v.cluster, previous: Array.isArray(v.previous) ? v.previous.filter((p): p is string => typeof p === 'string') : [] };
+    return {
+      board: v.board, member: v.member, cluster: v.cluster,
+      previous: Array.isArray(v.previous) ? v.previous.filter((p): p is string => typeof p === 'string') : [],
+      ...(v.fresh === true ? { fresh: true } : {}),
+      ...(typeof v.lost === 'string' ? { lost: v.lost } : {}),
+    };
   } catch (err) {
     throw new StorageError('WAL_CORRUPT', `${posix.join(dir, IDENTITY_FILE)} is not a valid identity file: ${(err as Error).message}`);
   }
@@ -124,11 +132,16 @@ export async function settleIdentity(
     if (known === null) await writeIdentity(fs, dir, current);
     return { identity: current, replaced: null };
   }
+  if (current.fresh === true && current.lost === undefined && !(await holdsState(fs, dir))) {
+    // This incarnation never held anything: nothing was lost, keep its member id.
+    return { identity: current, replaced: null };
+  }
   await setAsideDamaged(fs, dir);
-  if (isPlanted('rejoinWithLostState')) return { identity: current, replaced: null }; // PLANTED BUG: the old voter again
+  if (globalThis.raftlightPlantedBugs?.rejoinWithLostState === true) return { identity: current, replaced: null }; // PLANTED BUG: the old voter again
   const next: Identity = {
     board, cluster, member: newMemberId(board, random),
     previous: [...current.previous, current.member].slice(-MAX_PREVIOUS),
+    fresh: true,
   };
   await writeIdentity(fs, dir, next);
   return { identity: next, replaced: { member: current.member, reason: lost } };
@@ -154,4 +167,23 @@ export function supersededMembers(members: readonly { id: string; lastContactMs:
     }
   }
   return out;
+}
+
+/**
+ * The installation refused this board's member id (it is a member whose state this board no
+ * longer holds): record it, so that the next start comes back as a new incarnation.
+ */
+export async function markLost(fs: StorageFs, dir: string, reason: string): Promise<void> {
+  const known = await readIdentity(fs, dir);
+  if (known === null) return;
+  await writeIdentity(fs, dir, { ...known, lost: reason });
+}
+
+/** The board stops to come back as a new incarnation (its supervisor restarts it). */
+export class NewIncarnationError extends Error {
+  readonly code = 'NEW_INCARNATION';
+  constructor(member: string) {
+    super(`${member} is already a member of the installation and this board no longer holds its state`);
+    this.name = 'NewIncarnationError';
+  }
 }

@@ -21,7 +21,8 @@ export interface JoinOptions {
   readonly admitted: (verifiers: Map<string, string>) => void;
 }
 
-export type JoinResult = 'joined' | 'refused' | 'aborted';
+/** 'member-exists': this board id is a member whose state this board no longer holds (come back as a new incarnation). */
+export type JoinResult = 'joined' | 'refused' | 'aborted' | 'member-exists';
 
 /** HTTP statuses that retrying cannot fix. */
 const FINAL = new Set([400, 401, 403, 404, 409, 421]);
@@ -38,6 +39,10 @@ export async function joinCluster(o: JoinOptions): Promise<JoinResult> {
         o.admitted(verifiersOf(res.body.members));
         o.log.info('joined the installation as an external board', { via: o.via, attempt });
         return 'joined';
+      }
+      if (res.status === 409 && error?.code === 'MEMBER_EXISTS') {
+        o.log.error('join refused: this board id is already a member, but this board lost what it held as that member', { via: o.via, message: error.message });
+        return 'member-exists';
       }
       if (FINAL.has(res.status)) {
         o.log.error('join refused', { via: o.via, status: res.status, code: error?.code, message: error?.message });

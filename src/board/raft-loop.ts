@@ -20,9 +20,10 @@ import type { ApplyResult } from '../state/results.ts';
 import { ApiError } from '../api/errors.ts';
 import type { Logger } from './log.ts';
 import type { ProposalWaiters, ReadWaiters } from './waiters.ts';
+import { releaseBytes } from './release-bytes.ts';
 import type { BoardClock } from './clock.ts';
 import { CommandQueue, type LoopCommand } from './loop-commands.ts';
-import { isPlanted } from './planted-bugs.ts';
+import { InFlightWrites } from './in-flight.ts';
 
 /** Commands waiting for the loop at once; past it messages are dropped and requests refused. */
 export const MAX_QUEUED_COMMANDS = 16_384;
@@ -91,6 +92,12 @@ export class RaftLoop {
   private scheduled = false;
   /** Messages dropped because the queue was full. */
   droppedMessages = 0;
+  /** Writes proposed here and not yet applied: sent again to a new leader. */
+  readonly inFlight = new InFlightWrites();
+  /** Writes sent again to a new leader (status). */
+  resentWrites = 0;
+  /** The leader a Ready reported changed to, until the writes in flight are sent on (undefined: no change). */
+  private leaderNow: string | null | undefined = undefined;
 
   constructor(private readonly d: LoopDeps) {
     this.state = d.state;
@@ -172,6 +179,7 @@ export class RaftLoop {
     const node = this.d.node;
     for (let t = this.queue.pendingTicks; t > 0 && !this.stopped; t--) node.tick();
     this.queue.pendingTicks = 0;
+    if (this.leaderNow !== undefined && !this.stopped) this.sendInFlightAgain(this.leaderNow);
     for (let cmd = this.queue.shift(); cmd !== undefined && !this.stopped; cmd = this.queue.shift()) this.execute(cmd);
   }
 
@@ -188,13 +196,34 @@ export class RaftLoop {
       case 'snapshot-status':
         return node.reportSnapshot(cmd.peer, cmd.ok);
       case 'propose':
-        return this.request(() => node.propose(cmd.data), (err) => this.d.proposals.fail(cmd.requestId, err));
+        return this.request(() => {
+          const to = node.propose(cmd.data);
+          this.inFlight.proposed(cmd.requestId, cmd.data, to ?? node.id, this.state.appliedIndex());
+        }, (err) => this.d.proposals.fail(cmd.requestId, err));
       case 'conf-change':
         return this.request(() => node.proposeConfChange(cmd.change), (err) => this.d.proposals.fail(cmd.requestId, err));
       case 'read':
         return this.request(() => node.readIndex(cmd.context), (err) => this.d.reads.fail(cmd.context, err));
       case 'transfer-leadership':
         return this.request(() => node.transferLeadership(cmd.to), (err) => this.d.log.warn('leadership transfer refused', { to: cmd.to, err: err.message }));
+    }
+  }
+
+  /**
+   * The leader changed: writes still waiting that went to another board (or to a leader since
+   * lost) go to the new one (see in-flight.ts). A refusal now (no leader after all) fails them.
+   */
+  private sendInFlightAgain(leader: string | null): void {
+    this.leaderNow = undefined;
+    const node = this.d.node;
+    for (const w of this.inFlight.leaderChanged(leader, this.state.appliedIndex(), (id) => this.d.proposals.has(id))) {
+      this.request(() => {
+        this.inFlight.sentAgain(w.requestId, node.propose(w.data) ?? node.id);
+        this.resentWrites++;
+      }, (err) => {
+        this.inFlight.forget(w.requestId);
+        this.d.proposals.fail(w.requestId, err);
+      });
     }
   }
 
@@ -210,11 +239,14 @@ export class RaftLoop {
   /** Handles one Ready: 'persisted' (advance it), or 'stopped' while it waited for the disk. */
   private async handle(rd: Ready): Promise<'persisted' | 'advanced' | 'stopped'> {
     const { storage, transport } = this.d;
-    if (rd.softState) this.d.hooks.softStateChanged(rd.softState.leader, rd.softState.role);
+    if (rd.softState) {
+      this.d.hooks.softStateChanged(rd.softState.leader, rd.softState.role);
+      if (this.inFlight.size > 0) this.leaderNow = rd.softState.leader;
+    }
     const ce = rd.committedEntries;
     if (ce.length > 0) this.d.hooks.committed?.(ce[0]!.index, ce[ce.length - 1]!.index);
     for (const m of rd.earlyMessages) transport.send(m);
-    if (isPlanted('applyBeforePersist')) {
+    if (globalThis.raftlightPlantedBugs?.applyBeforePersist === true) {
       // PLANTED BUG (never in images): apply and advance while the Ready is still being persisted
       // (the leader then counts its own entries toward commit before they are durable).
       const persisting = (async () => {
@@ -282,7 +314,10 @@ export class RaftLoop {
       return;
     }
     const result = this.state.apply(e.index, e.data);
-    if (result.requestId !== null) this.d.proposals.settle(result.requestId, result.outcome);
+    if (result.requestId !== null) {
+      this.d.proposals.settle(result.requestId, result.outcome);
+      this.inFlight.forget(result.requestId);
+    }
     this.d.hooks.applied(result);
   }
 
@@ -291,8 +326,14 @@ export class RaftLoop {
     if (!this.d.storage.snapshotDue(applied)) return;
     const started = this.d.clock.now();
     const image = this.state.export();
-    const meta = await this.d.storage.takeSnapshot(applied, this.confState, image);
-    this.d.log.info('snapshot taken, log compacted', { index: meta.index, bytes: image.byteLength, ms: Math.round(this.d.clock.now() - started) });
+    const size = image.byteLength;
+    let meta;
+    try {
+      meta = await this.d.storage.takeSnapshot(applied, this.confState, image);
+    } finally {
+      releaseBytes(image); // written: free the copy now, not at the next full collection
+    }
+    this.d.log.info('snapshot taken, log compacted', { index: meta.index, bytes: size, ms: Math.round(this.d.clock.now() - started) });
   }
 
   private fail(err: Error): void {

@@ -59,6 +59,11 @@ export class ProposalWaiters {
     });
   }
 
+  /** A client still waits for this request id. */
+  has(requestId: string): boolean {
+    return this.waiting.has(requestId);
+  }
+
   /** Called for every applied command with a request id. */
   settle(requestId: string, outcome: Outcome): void {
     for (const w of this.take(requestId)) w.resolve(outcome);

@@ -60,6 +60,17 @@ function mib(n: unknown): string {
   return typeof n === 'number' ? `${(n / 1024 / 1024).toFixed(1)} MiB` : '?';
 }
 
+/** The status's memory figures, anonymous (what the board cannot give back) first. */
+function memoryLines(m: Record<string, unknown> | undefined): string[] {
+  if (m === undefined) return ['memory     ?'];
+  return [
+    `memory     anonymous ${mib(m.anonRssBytes)}, file-backed ${mib(m.fileRssBytes)} (executable ${mib(m.executableRssBytes)}), PSS ${mib(m.pssBytes)}`,
+    `           V8 heap ${mib(m.v8HeapUsedBytes)} used, ${mib(m.v8HeapCommittedBytes)} committed, limit ${mib(m.v8HeapLimitBytes)}; buffers ${mib(m.arrayBufferBytes)}`,
+    `           WASM (sql.js) ${mib(m.wasmResidentBytes)} resident of ${mib(m.wasmReservedBytes)}; malloc arenas ${mib(m.mallocMainArenaRssBytes)} main + ${mib(m.mallocThreadArenasRssBytes)} in ${m.mallocThreadArenas ?? '?'} thread arenas`,
+    `           ${m.threads ?? '?'} threads, ${m.majorFaults ?? '?'} major page faults`,
+  ];
+}
+
 export async function runStatus(argv: readonly string[]): Promise<number> {
   const o = resolveOptions(argv, process.env, statusOptions);
   const base = o.board as string;
@@ -76,7 +87,7 @@ export async function runStatus(argv: readonly string[]): Promise<number> {
     `leader     ${body.leader ?? 'none'} (term ${body.term})`,
     `log        commit ${body.commitIndex}, applied ${body.appliedIndex}, in memory ${body.firstIndex}..${body.lastIndex}`,
     `members    voters ${(body.voters as string[]).join(', ')}; ${body.externals} external boards`,
-    `memory     RSS ${mib(body.rssBytes)}, heap ${mib(body.heapUsedBytes)} of ${mib(body.heapLimitBytes)}`,
+    ...memoryLines(body.memory as Record<string, unknown> | undefined),
     `uptime     ${body.uptimeSeconds} s`,
   ];
   const members = (peers.body.members ?? []) as Array<{ id: string; role: string; progress: { match: number; state: string } | null }>;

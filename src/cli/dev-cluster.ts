@@ -13,6 +13,7 @@ import { ConfigError, resolveOptions } from './config.ts';
 import { MIN_TOKEN_CHARS, checkCredentialStrength } from './credential-strength.ts';
 import type { OptionSpec } from './options.ts';
 import { selfCommand } from './self.ts';
+import { withAllocatorEnv } from '../board/allocator-env.ts';
 
 export const devClusterOptions: readonly OptionSpec[] = [
   { key: 'externals', flag: 'externals', kind: 'int', default: undefined, help: 'external boards to add after the voters (default 0)' },
@@ -62,7 +63,8 @@ export async function runDevCluster(argv: readonly string[]): Promise<number> {
       '--mqtt-host', '127.0.0.1', '--mqtt-port', String(mqttBase + i), '--http-host', '127.0.0.1', '--http-port', String(httpBase + i),
       '--advertise-host', '127.0.0.1', '--log-level', o.logLevel as string, ...common,
       ...(o.autopilot ? [] : ['--no-autopilot']), ...((o.domains as number) > 1 ? ['--domain', `domain-${(i % (o.domains as number)) + 1}`] : []), ...extra];
-    const child = spawn(self.command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    // glibc reads its allocator settings at process start: set them the way a board's service does.
+    const child = spawn(self.command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: withAllocatorEnv(process.env) });
     child.on('exit', (code, signal) => {
       if (!stopping) process.stderr.write(`dev-cluster: ${id} exited (${signal ?? code})\n`);
     });

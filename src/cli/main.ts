@@ -2,6 +2,7 @@
 // The raftlight executable: dispatches to a command, turns known errors into one clear line.
 // First, before anything else is evaluated: the image drops environment hooks (image-guard.ts).
 import './image-guard.ts';
+import './early.ts'; // next, before any other module: see early.ts
 import { mainHelp, startHelp } from './help.ts';
 import { version } from './version.ts';
 import { runStart } from './start.ts';

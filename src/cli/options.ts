@@ -1,5 +1,6 @@
 // The options of `raftlight start`: one table drives flags, environment
 // variables, the config file and the help text, so they cannot drift apart.
+import { DEFAULT_SNAPSHOT_ENTRIES } from '../storage/snapshot-policy.ts';
 
 export type OptionKind = 'string' | 'port' | 'int' | 'bool' | 'list';
 
@@ -38,7 +39,7 @@ export const startOptions: readonly OptionSpec[] = [
   { key: 'tickMs', flag: 'tick-ms', kind: 'int', default: 100, help: 'Raft tick length in milliseconds' },
   { key: 'electionTicks', flag: 'election-ticks', kind: 'int', default: 10, help: 'ticks without a leader before an election starts' },
   { key: 'heartbeatTicks', flag: 'heartbeat-ticks', kind: 'int', default: 3, help: 'ticks between leader heartbeats (3: a 100-board leader idles at ~3 % of a core instead of ~9 %)' },
-  { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', default: 10000, help: 'take a snapshot and compact the log after this many entries' },
+  { key: 'snapshotEntries', flag: 'snapshot-entries', kind: 'int', default: DEFAULT_SNAPSHOT_ENTRIES, help: 'take a snapshot and compact the log after this many entries (or 1 MiB of entries): the in-memory log\'s cap' },
   { key: 'compactKeepEntries', flag: 'compact-keep-entries', kind: 'int', default: 500, help: 'entries kept below a snapshot so slightly lagging boards catch up without one' },
   { key: 'domain', flag: 'domain', kind: 'string', default: undefined, help: 'this board\'s failure domain (a panel, a floor, a building; [A-Za-z0-9_.-], at most 32 characters): autopilot spreads voters across domains' },
   { key: 'autopilot', flag: 'autopilot', kind: 'bool', default: true, help: 'the leader keeps the voters healthy by itself: promotes, replaces and spreads voters (--no-autopilot: membership changes only through /v1/members)' },

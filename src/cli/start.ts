@@ -2,10 +2,12 @@
 import { loadStartConfig } from './start-config.ts';
 import { createLogger } from '../board/log.ts';
 import { startBoard } from '../board/board.ts';
+import { verifyVarByteIntEncoder } from '../transport/mqtt-packet-numbers.ts';
 
 export async function runStart(argv: readonly string[]): Promise<number> {
   const config = loadStartConfig(argv, process.env);
   const log = createLogger(config.id, config.logLevel);
+  verifyVarByteIntEncoder(); // the board's memory depends on main.ts's import order
   const board = await startBoard(config, log);
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -11,7 +11,8 @@ export const MAX_JOIN_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000;
 /** A SHA-256 digest in lower-case hex: what the state keeps of a secret or a token. */
 export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
 /** Board ids as the Raft transport names them (MQTT-topic safe). */
-export const BOARD_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** A member id: a board id, or `<board>.<suffix>` for a later incarnation of that board (src/board/incarnation.ts). */
+export const BOARD_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}(\.[a-z0-9]{6})?$/;
 
 /** Records a join token (only its digest) that admits one board until expiresAtMs. */
 export interface IssueJoinTokenCommand {

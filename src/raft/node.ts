@@ -138,9 +138,13 @@ export class RaftNode {
    * Propose a command. Throws RAFT_PROPOSAL_DROPPED without a leader or during
    * a leadership transfer, RAFT_TOO_MANY_UNCOMMITTED when the leader's
    * uncommitted cap is reached. Acceptance is not commitment: watch committed entries.
+   * Returns the leader a follower forwarded it to (null: this node leads and appended it).
+   * A forwarded proposal is fire-and-forget: a leader that is handing over or has just
+   * stepped down drops it without an answer, so the caller may send it again to the next
+   * leader (commands carry request ids; the state machine applies a request id once).
    */
-  propose(data: Uint8Array): void {
-    this.proposeEntries([{ type: 'normal', data }]);
+  propose(data: Uint8Array): NodeId | null {
+    return this.proposeEntries([{ type: 'normal', data }]);
   }
 
   /** Propose several commands at once (one append message instead of many). */
@@ -167,18 +171,20 @@ export class RaftNode {
     if (r.role === 'leader') r.pendingConfIndex = r.log.lastIndex();
   }
 
-  private proposeEntries(items: readonly { type: 'normal' | 'conf-change'; data: Uint8Array }[]): void {
+  /** Appends on the leader (null) or forwards to the leader (its id). */
+  private proposeEntries(items: readonly { type: 'normal' | 'conf-change'; data: Uint8Array }[]): NodeId | null {
     const r = this.raft;
     if (r.role === 'leader') {
       if (r.leadTransferee !== null) throw proposalDropped(`leadership transfer to ${r.leadTransferee} in progress`);
       if (!r.appendEntries(items)) {
         throw new RaftError(RaftErrorCode.tooManyUncommitted, 'too many uncommitted entries; retry later');
       }
-      return;
+      return null;
     }
     if (r.lead === null || r.role !== 'follower') throw proposalDropped('no leader');
     const entries: Entry[] = items.map((it) => ({ term: 0, index: 0, type: it.type, data: it.data }));
     r.send({ type: 'propose', from: r.id, to: r.lead, term: 0, entries });
+    return r.lead;
   }
 
   /**

@@ -1,6 +1,7 @@
 // Where a message lands, before it touches any state: could its sender have
 // sent it? Appends, heartbeats and snapshots come only from the leader of their
-// term, which is a voter; vote requests only from voters; forwarded proposals
+// term, which is a voter; vote requests only from voters (out of a leader lease,
+// from any member: see below); forwarded proposals
 // only from voters (an external board's credential must not become write
 // access); responses only from members. A message that fails is dropped and
 // counted, never treated as an invariant: the network may be hostile.
@@ -10,8 +11,9 @@
 // appends for good. So the voters-only rule for leader messages holds while
 // the board is in its leader lease (it heard a leader it accepts within an
 // election timeout): then a non-voter's claim could only be a hijack. Out of
-// lease, a leader message is accepted from whoever the link authenticated (its
-// member credential), and the board catches up and learns the promotion (see
+// lease, a leader message (or a vote request) is accepted from whoever the link
+// authenticated (its member credential), and the board catches up and learns
+// the promotion (see
 // docs/architecture.md, "Raft messages checked where they land").
 import type { Message, NodeId } from './types.ts';
 
@@ -20,7 +22,7 @@ export const DROP_REASONS = [
   'leader-message-from-non-voter',
   /** A leader message in this board's term from a board other than the leader it knows (or while it leads). */
   'second-leader-in-term',
-  /** vote or pre-vote request, or a vote answer, from a board that is not a voter here. */
+  /** A vote answer from a board that is not a voter here; a vote or pre-vote request from one while in a leader's lease (or from a stranger). */
   'vote-from-non-voter',
   /** A forwarded proposal or leadership transfer from a board that is not a voter here. */
   'request-from-non-voter',
@@ -62,6 +64,12 @@ export function checkSender(r: ReceiverView, m: Message): DropReason | null {
       return null;
     case 'vote':
     case 'pre-vote':
+      // A member that is not a voter here may be a voter of a configuration this board has not
+      // applied yet (promoted while this board was behind). Heard out of a leader lease, as a
+      // leader's messages are: else a board with an old configuration could refuse the only
+      // candidates able to win, and no leader would ever come (the autopilot profile, seed 37).
+      if (voter) return null;
+      return !r.inLeaderLease && r.isMember(m.from) ? null : 'vote-from-non-voter';
     case 'vote-response':
     case 'pre-vote-response':
       return voter ? null : 'vote-from-non-voter';

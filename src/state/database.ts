@@ -31,6 +31,11 @@ export class SqlDatabase {
     // transaction (an entry batch, a lone read) begins by locking the file and
     // reading its header again to see whether another process changed it.
     this.db.run('PRAGMA locking_mode = EXCLUSIVE');
+    // The database file already lives in memory (Emscripten's MEMFS): SQLite's
+    // page cache only copies its pages into the WASM heap, which never gives
+    // memory back. 512 KiB instead of the default 2 MiB: 1.6 MiB less WASM
+    // memory on a board under bursts, with no measurable cost per write.
+    this.db.run('PRAGMA cache_size = -512');
   }
 
   private statement(sql: string): Statement {

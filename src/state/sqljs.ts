@@ -1,5 +1,5 @@
 // Loading sql.js's WASM once per process. The bundled executable passes the
-// WASM bytes (esbuild `binary` loader); tools and tests read it from node_modules.
+// WASM bytes (a SEA asset, see build.mjs); tools and tests read it from node_modules.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import initSqlJs from 'sql.js';

@@ -23,7 +23,12 @@ export function acquireDataDirLock(dir: string): DataDirLock {
         path: lockPath,
         release() {
           if (!held.delete(lockPath)) return;
-          fs.rmSync(lockPath, { force: true });
+          // A directory that turned read-only keeps its LOCK: the next start finds its owner gone and takes it over.
+          try {
+            fs.rmSync(lockPath, { force: true });
+          } catch {
+            // left behind, stale
+          }
         },
       };
     } catch (e) {

@@ -5,7 +5,6 @@ import type { LogStore } from './log-store.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 import type { SnapshotPolicy } from './snapshot-policy.ts';
 import type { ConfState, Entry, HardState, Snapshot, SnapshotMetadata } from '../raft/types.ts';
-import { isPlanted } from '../board/planted-bugs.ts';
 
 export class DurableStorage {
   constructor(
@@ -58,7 +57,7 @@ export class DurableStorage {
     const metadata: SnapshotMetadata = { index: appliedIndex, term: this.logStore.term(appliedIndex), confState };
     // PLANTED BUG (never in images): compact the log past the snapshot on disk before that snapshot
     // is durable (a power cut in between leaves the board with neither).
-    if (isPlanted('compactPastSnapshot')) await this.wal.releaseTo(appliedIndex);
+    if (globalThis.raftlightPlantedBugs?.compactPastSnapshot === true) await this.wal.releaseTo(appliedIndex);
     await this.snapshots.save({ metadata, data: image });
     this.logStore.createSnapshot(metadata);
     const to = this.policy.compactTo(appliedIndex, this.logStore.firstIndex());

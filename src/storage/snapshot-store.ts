@@ -5,7 +5,6 @@ import { crc32 } from './crc32.ts';
 import { StorageError } from './errors.ts';
 import { nodeFs, type StorageFs } from './fs-layer.ts';
 import { decodeSnapshotFile, encodeHeader } from './snapshot-format.ts';
-import { isPlanted } from '../board/planted-bugs.ts';
 import { SnapshotUnavailableError, type Snapshot, type SnapshotMetadata } from '../raft/types.ts';
 
 const SNAPSHOT_NAME = /^snapshot-(\d{16})-(\d{16})\.snap$/;
@@ -73,25 +72,27 @@ export class SnapshotStore {
     const header = encodeHeader({ metadata: snapshot.metadata, size: snapshot.data.length, crc: crc32(snapshot.data) });
     const temp = path.join(this.dir, name + SNAPSHOT_TEMP_SUFFIX);
     await this.fs.unlink(temp).catch(() => {});
-    const f = await this.fs.open(temp, 'create');
+    let f;
     try {
+      f = await this.fs.open(temp, 'create');
       await f.write(header, 0);
       await f.write(snapshot.data, header.length);
       await f.sync();
+      await f.close();
+      return await this.install(temp, name, index, term);
     } catch (e) {
-      await f.close().catch(() => {});
+      await f?.close().catch(() => {});
       await this.fs.unlink(temp).catch(() => {});
-      throw new StorageError('SNAPSHOT_CORRUPT', `writing snapshot ${name} failed: ${(e as Error).message}`, { cause: e });
+      if (e instanceof StorageError) throw e;
+      throw new StorageError('SNAPSHOT_WRITE_FAILED', `writing snapshot ${name} failed: ${(e as Error).message}`, { cause: e });
     }
-    await f.close();
-    return this.install(temp, name, index, term);
   }
 
   /** Renames a complete, fsynced temp file into place and prunes old snapshots. */
   async install(temp: string, name: string, index: number, term: number): Promise<SnapshotFile> {
     await this.fs.rename(temp, path.join(this.dir, name));
     // PLANTED BUG (never in images): the rename is left to the next directory fsync, if any.
-    if (!isPlanted('skipSnapshotDirSync')) await this.fs.syncDir(this.dir);
+    if (!globalThis.raftlightPlantedBugs?.skipSnapshotDirSync === true) await this.fs.syncDir(this.dir);
     const entry = { file: name, index, term };
     this.files = this.files.filter((f) => f.file !== name);
     this.files.push(entry);
@@ -100,7 +101,7 @@ export class SnapshotStore {
       const old = this.files.shift()!;
       await this.fs.unlink(path.join(this.dir, old.file)).catch(() => {});
     }
-    if (!isPlanted('skipSnapshotDirSync')) await this.fs.syncDir(this.dir);
+    if (!globalThis.raftlightPlantedBugs?.skipSnapshotDirSync === true) await this.fs.syncDir(this.dir);
     return entry;
   }
 

@@ -15,6 +15,8 @@ t.test('defaults and workloads', async (t) => {
   t.equal(benchOptionsFrom(['--watchers', 'both', '--rounds', '3']).watchers, 'both');
   t.equal(benchOptionsFrom(['--rounds', '3']).rounds, 3);
   t.same(benchOptionsFrom(['--board-args=--tick-ms 200  --heartbeat-ticks 2']).extraBoardArgs, ['--tick-ms', '200', '--heartbeat-ticks', '2']);
+  t.equal(benchOptionsFrom([]).warmupWrites, undefined, 'no warm-up by default');
+  t.equal(benchOptionsFrom(['--warmup-writes', '12000']).warmupWrites, 12000);
 });
 
 t.test('mistakes are clear ConfigErrors', async (t) => {
@@ -30,6 +32,26 @@ t.test('mistakes are clear ConfigErrors', async (t) => {
     [['--watchers', 'some'], /--watchers must be none, per-member or both/],
     [['--rounds', '21'], /--rounds must be 1..20/],
     [['--bogus'], /unknown option/],
+    [['--target', 'linux-sparc'], /neither a built-in target/],
+    [['--limit-sweep', '64,huge'], /neither "none" nor a limit/],
+    [['--board-limit-mib', '4'], /at least 8/],
+    [['--board-env=MALLOC_ARENA_MAX'], /not NAME=value/],
+    [['--warmup-writes', '0'], /warmup-writes .* must be an integer from 1/],
   ];
   for (const [argv, msg] of bad) t.throws(() => benchOptionsFrom(argv), { name: 'ConfigError', message: msg }, argv.join(' '));
+});
+
+t.test('memory limits: the target\'s hard limit, an explicit one, a sweep', async (t) => {
+  const hard = benchOptionsFrom(['--target', 'linux-x64']).imageTarget.budgets.hardLimitMiB;
+  t.equal(benchOptionsFrom([]).boardLimitMiB, undefined, 'no limit by default');
+  t.equal(benchOptionsFrom(['--board-limits']).boardLimitMiB, hard);
+  t.equal(benchOptionsFrom(['--board-limit-mib', '48']).boardLimitMiB, 48);
+  t.equal(benchOptionsFrom([]).readaheadKiB, 128);
+  t.same(benchOptionsFrom(['--limit-sweep', 'none,96,48']).limitSweep, [null, 96, 48]);
+});
+
+t.test('board environment: the allocator settings by default, replaced or none on request', async (t) => {
+  t.match(benchOptionsFrom([]).boardEnv, { MALLOC_ARENA_MAX: String });
+  t.same(benchOptionsFrom(['--board-env=MALLOC_ARENA_MAX=2 UV_THREADPOOL_SIZE=1']).boardEnv, { MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '1' });
+  t.same(benchOptionsFrom(['--board-env', 'none']).boardEnv, {});
 });

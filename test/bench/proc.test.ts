@@ -22,5 +22,6 @@ t.test('samples this very process, and null for a pid that does not exist', asyn
   t.ok(s!.hwmBytes >= s!.rssBytes);
   t.ok(s!.cpuSeconds > 0);
   t.ok(s!.anonBytes > 0 && s!.anonBytes <= s!.rssBytes);
+  t.ok(s!.majorFaults >= 0, 'major page faults');
   t.equal(sampleProc(2 ** 22 + 12345), null);
 });

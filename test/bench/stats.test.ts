@@ -46,3 +46,12 @@ t.test('downsample keeps the ends and the size cap', async (t) => {
   t.same(d, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
   t.same(downsample([1, 2, 3], 10), [1, 2, 3]);
 });
+
+t.test('troughs: the low of each slice, short slices left out', async (t) => {
+  const { troughs } = await import('../../src/bench/stats.ts');
+  // A sawtooth 10..14 every 5 s on a level rising 1 MiB per 20 s.
+  const samples = Array.from({ length: 61 }, (_, i) => ({ t: 60 + i, anonMiB: 10 + (i % 5) + i / 20 }));
+  const lows = troughs(samples, 60, 20);
+  t.same(lows.map((s) => s.t), [60, 80, 100], 'the last slice (t = 120 only) is too short');
+  t.same(lows.map((s) => s.anonMiB), [10, 11, 12]);
+});

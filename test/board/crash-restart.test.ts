@@ -10,7 +10,7 @@ import { restoreState } from '../../src/board/raft-loop.ts';
 import { applyConfChangeToState, decodeConfChange } from '../../src/raft/conf-change.ts';
 
 const rounds = Number(process.env.CRASH_ROUNDS ?? 5);
-const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
+const seed = Number(process.env.CRASH_SEED ?? 20261129);
 t.comment(`CRASH_SEED=${seed} CRASH_ROUNDS=${rounds}`);
 let state = seed;
 const rnd = (n: number): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);

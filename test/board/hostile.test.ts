@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { startInstallation, dumpLogsOnFailure } from '../helpers/installation.ts';
 import type { Installation } from '../../src/bench/launcher.ts';
 
-const seed = Number(process.env.HOSTILE_SEED ?? Date.now() % 1_000_000);
+const seed = Number(process.env.HOSTILE_SEED ?? 20261129);
 t.comment(`HOSTILE_SEED=${seed}`);
 
 function rawSend(port: number, bytes: Buffer): Promise<void> {

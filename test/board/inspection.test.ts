@@ -88,7 +88,13 @@ t.test('mosquitto_sub, mosquitto_rr and sqlite3 against a live installation', as
   const status = spawnSync('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(v1.mqttPort), '-t', 'raftlight/test/status/v1', '-C', '1', '-W', '10'], { encoding: 'utf8' });
   const st = JSON.parse(status.stdout) as Record<string, unknown>;
   t.equal(st.id, 'v1');
-  t.ok(typeof st.rssBytes === 'number' && typeof st.commitIndex === 'number', 'status has RSS and commit index');
+  t.ok(typeof st.commitIndex === 'number', 'status has the commit index');
+  const memory = st.memory as Record<string, number | null>;
+  t.ok(memory.anonRssBytes! > 0 && memory.fileRssBytes! > 0 && memory.pssBytes! > 0, 'status has anonymous, file-backed and proportional RSS');
+  t.ok(memory.v8HeapUsedBytes! > 0 && memory.v8HeapUsedBytes! <= memory.v8HeapCommittedBytes!, 'V8 heap used within committed');
+  t.ok(memory.wasmResidentBytes! > 0 && memory.wasmResidentBytes! <= memory.wasmReservedBytes!, 'sql.js memory: resident within reserved');
+  t.ok(memory.mallocMainArenaRssBytes! > 0, 'glibc main arena found');
+  t.notOk('externalBytes' in st, 'no external-memory figure (it counted reserved WASM memory as used)');
 
   // sqlite3 opens the database downloaded from the external board.
   const res = await fetch(`${e1.url}/v1/db`);

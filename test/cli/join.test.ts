@@ -70,7 +70,7 @@ t.test('join tokens: issued once, spent by one board', async (t) => {
   const takeover = await cli(['join-token', '--board', url], { RAFTLIGHT_TOKEN: inst.writeToken });
   const voterId = await inst.json('v1', '/v1/join', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'v1', host: '127.0.0.1', port: 1, verifier: digestOf('attacker'), token: takeover.stdout.trim() }) });
   t.equal(voterId.status, 409, 'a join cannot take over a member\'s id');
-  t.match(voterId.body, { error: { code: 'ALREADY_EXISTS', message: /remove it first/ } });
+  t.match(voterId.body, { error: { code: 'MEMBER_EXISTS', message: /new incarnation/ } });
   const legacy = await inst.json('v1', '/v1/members', { method: 'POST', headers: { 'content-type': 'application/json', ...inst.writeHeaders() }, body: '{}' });
   t.equal(legacy.status, 410, 'adding a board without a join token is gone');
 });

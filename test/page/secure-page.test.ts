@@ -32,7 +32,7 @@ t.test('over HTTPS with closed reads the page asks for a token', { skip: chromiu
   const ca = readFileSync(cert);
   const inst = new Installation({
     command: process.execPath, args: ['--import', 'tsx', main], root: join(dir, 'boards'), cluster: 'secure',
-    extraArgs: ['--tick-ms', '50', '--tls-cert', cert, '--tls-key', key, '--tls-ca', cert, '--write-token', 'w-token', '--no-anonymous-read'],
+    extraArgs: ['--tick-ms', '50', '--tls-cert', cert, '--tls-key', key, '--tls-ca', cert, '--write-token', 'page-write-token-0123456789', '--no-anonymous-read'],
   });
   t.teardown(() => inst.stopAll('SIGKILL'));
   await inst.create(1, 0);
@@ -42,7 +42,7 @@ t.test('over HTTPS with closed reads the page asks for a token', { skip: chromiu
     up = await httpsStatus(port, '/health', ca).then((s) => s === 200, () => false);
     if (!up) await sleep(150);
   }
-  t.ok(up, 'the board answers over HTTPS');
+  t.ok(up, 'the board answers over HTTPS', { log: inst.get('v1').logTail.join('\n') });
   t.equal(await httpsStatus(port, '/', ca), 200, 'the page itself is open: it holds no data');
   t.equal(await httpsStatus(port, '/v1/stream', ca), 401, 'the stream needs the token');
   t.equal(await httpsStatus(port, '/v1/stream', ca, { authorization: 'Bearer nope' }), 401, 'a wrong token is refused');
@@ -56,7 +56,7 @@ t.test('over HTTPS with closed reads the page asks for a token', { skip: chromiu
   await page.getByRole('button', { name: 'Connect' }).click();
   await page.waitForTimeout(500);
   t.equal(await page.locator('[data-link]').getAttribute('data-link'), 'unauthorized', 'a wrong token: still asking');
-  await field.fill('w-token');
+  await field.fill('page-write-token-0123456789');
   await field.press('Enter');
   await page.locator('[data-link="live"]').waitFor({ timeout: 10_000 });
   await page.waitForFunction(() => document.querySelector('li.tile[data-board="v1"]')?.getAttribute('data-role') === 'leader', undefined, { timeout: 15_000 });

@@ -77,6 +77,22 @@ t.test('votes and forwarded proposals from a learner are dropped; a voter\'s are
   t.same(a.dropped.snapshot(), { 'request-from-non-voter': 1, 'higher-term-from-non-voter': 1, 'not-a-member': 1 });
 });
 
+t.test('out of its leader lease, a board hears a vote request from a member it does not know as a voter', async (t) => {
+  // b's configuration may be old: e may have been promoted while b was behind. In a lease b
+  // refuses it (above); once no leader is heard, refusing would leave only candidates b knows,
+  // who may all be gone.
+  const c = setup();
+  const b = c.node('b');
+  for (let i = 0; i < 30 && b.status().leader !== null; i++) b.tick();
+  t.equal(b.status().leader, null, 'b heard no leader for an election timeout');
+  const s = b.status();
+  const drops = b.dropped.total;
+  b.step({ type: 'pre-vote', from: 'e', to: 'b', term: s.term + 1, logTerm: s.term, index: s.lastIndex + 10, transfer: false });
+  t.equal(b.dropped.total, drops, 'the pre-vote request is heard');
+  b.step({ type: 'pre-vote', from: 'stranger', to: 'b', term: s.term + 1, logTerm: s.term, index: s.lastIndex + 10, transfer: false });
+  t.equal(b.lastDrop?.reason, 'vote-from-non-voter', 'not from a board outside the configuration');
+});
+
 t.test('a board without any configuration yet accepts its first leader', async (t) => {
   const c = setup();
   c.addEmpty('d');

@@ -341,15 +341,20 @@ class AutopilotSim {
     this.restartTheDown();
     const alive = [...this.nodes.values()].filter((n) => this.up(n));
     const l = this.leader();
-    const voters = this.currentVoters();
-    // Dies for good: only while a quorum of the voters stays alive for good (else nothing could recover).
+    // Dies for good: only while a quorum of the voters stays alive for good (else nothing could
+    // recover), in every configuration a board that may come back still uses. A configuration
+    // takes effect where it is applied: after a joint change commits, a board that has not yet
+    // applied the step out of it still needs a quorum of the outgoing voters to elect anyone, and
+    // if the boards that applied it die, nothing tells the others it was committed (seed 207).
     if (rng.chance(0.0008) && alive.length > 0) {
       const n = rng.pick(alive);
       const forGood = [...this.nodes.values()].filter((x) => x.downUntil === Infinity).map((x) => x.id);
       const keeps = (vs: readonly NodeId[]): boolean =>
         !vs.includes(n.id) || vs.filter((v) => v !== n.id && !forGood.includes(v)).length >= Math.floor(vs.length / 2) + 1;
+      const inUse = [...this.nodes.values()].filter((x) => x.downUntil !== Infinity)
+        .flatMap((x) => [x.conf.voters, ...(x.conf.votersOutgoing.length > 0 ? [x.conf.votersOutgoing] : [])]);
       // The configuration a change in flight leads to must keep a quorum too.
-      if (voters.every(keeps) && (this.proposedVoters === null || keeps(this.proposedVoters))) this.kill(n, Infinity, 'dies for good');
+      if ([...inUse, ...this.currentVoters()].every(keeps) && (this.proposedVoters === null || keeps(this.proposedVoters))) this.kill(n, Infinity, 'dies for good');
     }
     // Dies and returns after 1 to 20 s (a restart, a power blip).
     if (rng.chance(0.0015) && alive.length > 0) this.kill(rng.pick(alive), this.now + 100 + rng.nextInt(1900), 'dies, returns later');
@@ -451,7 +456,10 @@ class AutopilotSim {
     return [...this.nodes.values()].map((n) => {
       if (!n.raft) return `${n.id}:${n.domain} down${n.downUntil === Infinity ? ' for good' : ''}`;
       const s = n.raft.status();
-      return `${n.id}:${n.domain} ${s.role} t${s.term} last ${s.lastIndex} voters ${s.confState.voters}`;
+      const r = n.raft.raft;
+      const out = s.confState.votersOutgoing.length > 0 ? ` outgoing ${s.confState.votersOutgoing}` : '';
+      const drops = n.raft.dropped.total > 0 ? ` dropped ${JSON.stringify(n.raft.dropped.snapshot())}` : '';
+      return `${n.id}:${n.domain} ${s.role} t${s.term} vote ${r.vote ?? '-'} lead ${r.lead ?? '-'} last ${s.lastIndex} commit ${s.commit} applied ${r.log.applied} voters ${s.confState.voters}${out} learners ${s.confState.learners}${drops}`;
     }).join('; ');
   }
 

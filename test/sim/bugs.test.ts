@@ -48,7 +48,8 @@ for (const c of cases) {
 //   demoteBeforeReplace  first seed 1 (a dead voter demoted alone while a board could take its seat)
 //   actWithoutQuorum     first seed 5 (a swap with 1 of 3 voters healthy)
 //   promoteLagging       first seed 53 (a board 1,715 entries behind promoted)
-//   ignoreDomains        first seed 170 (converged with a spread gap of 2: voters B, B, A while an A board waited)
+//   ignoreDomains        first seed 82 (converged with a spread gap of 2: voters A, C, C while a B board waited;
+//                        seed 170 before the dies-for-good budget covered every configuration in use)
 const autopilotCases: { bug: keyof AutopilotBugs; bound: number; property: RegExp }[] = [
   { bug: 'demoteBeforeReplace', bound: 200, property: /autopilot replace/ },
   { bug: 'actWithoutQuorum', bound: 200, property: /autopilot guard|autopilot quorum/ },

@@ -50,8 +50,14 @@ if (one !== undefined) {
   const seen = new Map<FaultKind, number>();
   let ops = 0;
   let failed = 0;
+  let ran = 0;
   for (let seed = from; seed < from + n; seed++) {
     const r = await runSimulation({ seed, ...base });
+    ran++;
+    if (ran % 100 === 0) {
+      const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
+      console.log(`… ${ran} seeds (up to ${seed}), ${((performance.now() - started) / 1000).toFixed(0)} s, heap ${heapMiB.toFixed(0)} MiB`);
+    }
     for (const f of r.faults) seen.set(f, (seen.get(f) ?? 0) + 1);
     ops += r.stats.ops;
     if (!r.ok) {
@@ -63,7 +69,7 @@ if (one !== undefined) {
     }
   }
   const secs = (performance.now() - started) / 1000;
-  console.log(`${failed === 0 ? 'all passed' : 'failure'}: ${n} seeds from ${from}, ${ops} client operations, ${secs.toFixed(1)} s (${(n / secs).toFixed(2)} seeds/s)`);
+  console.log(`${failed === 0 ? 'all passed' : 'failure'}: ${ran} of ${n} seeds from ${from}, ${ops} client operations, ${secs.toFixed(1)} s (${(ran / secs).toFixed(2)} seeds/s)`);
   console.log(`fault kinds (seeds exercising each): ${[...seen].sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (failed > 0) process.exitCode = 1;
 }

@@ -44,8 +44,12 @@ export interface SimDiskFaults {
   readOnly: boolean;
 }
 
-/** What a dead process's I/O does: it never completes (the process is gone; nothing it did after that lands). */
-const never = new Promise<never>(() => {});
+/**
+ * What a dead process's I/O does: it never completes (the process is gone; nothing it did after that
+ * lands). A new promise each time: one shared promise would keep every awaiter, and with it the whole
+ * simulation of every seed, alive until the run ends.
+ */
+const never = (): Promise<never> => new Promise<never>(() => {});
 
 export class SimDisk implements StorageFs {
   private dirs = new Map<string, Dir>();
@@ -137,7 +141,7 @@ export class SimDisk implements StorageFs {
   session(fsyncLatency?: { wait(): Promise<void> }): StorageFs {
     const gen = this.generation;
     const live = (): boolean => gen === this.generation;
-    const wrap = <T>(op: () => Promise<T>): Promise<T> => (live() ? op() : never);
+    const wrap = <T>(op: () => Promise<T>): Promise<T> => (live() ? op() : never());
     return {
       open: (p, mode) => wrap(async () => new FencedFile(await this.open(p, mode), live, fsyncLatency)),
       readFile: (p) => wrap(() => this.readFile(p)),
@@ -332,23 +336,23 @@ class SimFile implements StorageFile {
 class FencedFile implements StorageFile {
   constructor(private readonly inner: StorageFile, private readonly live: () => boolean, private readonly latency?: { wait(): Promise<void> }) {}
   write(data: Uint8Array, position: number): Promise<void> {
-    return this.live() ? this.inner.write(data, position) : never;
+    return this.live() ? this.inner.write(data, position) : never();
   }
   read(into: Uint8Array, position: number): Promise<number> {
-    return this.live() ? this.inner.read(into, position) : never;
+    return this.live() ? this.inner.read(into, position) : never();
   }
   async sync(): Promise<void> {
-    if (!this.live()) return never;
+    if (!this.live()) return never();
     if (this.latency) await this.latency.wait();
-    return this.live() ? this.inner.sync() : never;
+    return this.live() ? this.inner.sync() : never();
   }
   truncate(length: number): Promise<void> {
-    return this.live() ? this.inner.truncate(length) : never;
+    return this.live() ? this.inner.truncate(length) : never();
   }
   size(): Promise<number> {
-    return this.live() ? this.inner.size() : never;
+    return this.live() ? this.inner.size() : never();
   }
   close(): Promise<void> {
-    return this.live() ? this.inner.close() : never;
+    return this.live() ? this.inner.close() : never();
   }
 }

@@ -352,12 +352,14 @@ class BoardSimulation {
       entryApplied: (e) => {
         this.onApplied(sn, core, e);
         // Figure 8's adversary: a leader loses power right after applying, before its next messages leave.
-        if (this.killAfterApply > 0 && !this.healed && sn.clock === clock && core.view().role === 'leader' && this.rng.chance(this.killAfterApply)) {
+        if (this.killAfterApply > 0 && !this.healed && !this.anyAtRisk() && sn.clock === clock && core.view().role === 'leader' && this.rng.chance(this.killAfterApply)) {
           this.crash(sn, true, 'loses power after applying');
         }
       },
       softStateChanged: (_leader, role) => {
         if (role !== 'leader' || this.healed || sn.clock !== clock) return;
+        // A board with an unnoticed loss is one fault already: its leader must live to notice it.
+        if (this.anyAtRisk()) return;
         this.log(`${sn.member} leads term ${core.view().term}`);
         // leader-churn: the term ends early, often with its first entries on a minority.
         if (this.rng.chance(this.dieYoung)) sn.crashAt = this.rng.chance(0.7) ? this.timeline.now : this.timeline.now + 1 + this.rng.nextInt(3 * this.net.faults.maxDelay + 10);
@@ -749,16 +751,21 @@ class BoardSimulation {
 
   // ---- faults ----
 
+  private anyAtRisk(): boolean {
+    return [...this.nodes.values()].some((n) => n.atRisk);
+  }
+
   private injectFaults(): void {
     const rng = this.rng;
     if (this.net.faults.dropRate > 0) this.faults.add('drop');
     if (this.net.counts.duplicated > 0) this.faults.add('duplicate');
     if (this.net.counts.reordered > 0) this.faults.add('reorder');
-    for (const sn of this.live()) if (this.timeline.now >= sn.crashAt) this.crash(sn, true, 'loses power soon after election');
     // A board whose log may have lost acknowledged entries without its knowing (a cut or flipped tail)
-    // is one fault already: until it is repaired, nothing else fails (with one more fault, no system
-    // that cannot detect the loss keeps committed data).
-    if ([...this.nodes.values()].some((n) => n.atRisk)) return;
+    // is one fault already: until it is repaired, nothing else fails, not even a leader's death planned
+    // earlier (it is the leader's heartbeat that tells the board what it lost; with one more fault no
+    // system that cannot detect the loss locally keeps committed data).
+    if (this.anyAtRisk()) return;
+    for (const sn of this.live()) if (this.timeline.now >= sn.crashAt) this.crash(sn, true, 'loses power soon after election');
     this.advanceStories();
     if (this.timeline.now < this.quietUntil) return;
     if (rng.chance(this.crashRate)) this.crashOne();

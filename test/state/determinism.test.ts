@@ -79,7 +79,7 @@ function everything(sm: StateMachine): unknown {
 }
 
 t.test('same entries, same bytes; snapshot midway, same answers', async (t) => {
-  const seed = process.env['FC_SEED'] === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(process.env['FC_SEED']);
+  const seed = process.env['FC_SEED'] === undefined ? 20261129 : Number(process.env['FC_SEED']);
   t.comment(`fast-check seed ${seed} (replay: FC_SEED=${seed})`);
   let applied = 0;
   let accepted = 0;

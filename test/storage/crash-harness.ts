@@ -77,7 +77,7 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const rounds = Number(process.argv[2] ?? 100);
-  const seed = Number(process.argv[3] ?? Date.now() % 2 ** 31);
+  const seed = Number(process.argv[3] ?? 20261129);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raftlight-crash-'));
   console.log(`crash harness: ${rounds} rounds, seed ${seed}, dir ${dir}`);
   const started = Date.now();

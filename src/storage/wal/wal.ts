@@ -9,7 +9,6 @@ import { StorageError, WalCorruptError, WalWriteError } from '../errors.ts';
 import { encodeEntry, encodeHardState, encodeSegmentHeader, encodeSnapshotMarker } from './record.ts';
 import { parseSegmentName, scanSegment, segmentFileName, TEMP_SUFFIX, type SegmentName } from './segment.ts';
 import { LogReplayer, type ReplayedLog } from './replay.ts';
-import { isPlanted } from '../../board/planted-bugs.ts';
 import { emptyHardState, type Entry, type HardState } from '../../raft/types.ts';
 
 export interface WalOptions {
@@ -284,7 +283,7 @@ export class Wal {
       this.writtenLastIndex = batch.lastIndex;
       if (batch.hardState !== null) this.writtenHardState = batch.hardState;
       // PLANTED BUG (never in images): acknowledge without the fsync.
-      if (batch.sync && !isPlanted('ackBeforeFsync')) await this.fsync(start);
+      if (batch.sync && !globalThis.raftlightPlantedBugs?.ackBeforeFsync === true) await this.fsync(start);
     } else if (batch.sync && this.dirty) {
       await this.fsync(null);
     }
