@@ -344,7 +344,8 @@ class BoardSimulation {
   private attach(sn: SimNode, core: BoardCore, clock: NodeClock, transport: SimTransport, incarnation: number): void {
     sn.core = core;
     sn.phase = 'up';
-    sn.diskFaulted = false;
+    // A disk that is still nearly full or read-only stays faulted: the board may meet it at any later write or start.
+    sn.diskFaulted = sn.disk.faults.capacityBytes !== Infinity || sn.disk.faults.readOnly;
     sn.lossPossible = false;
     sn.lostDisk = false;
     this.checker.resetApplied(sn.member, core.state.appliedIndex());
