@@ -344,7 +344,8 @@ class BoardSimulation {
   private attach(sn: SimNode, core: BoardCore, clock: NodeClock, transport: SimTransport, incarnation: number): void {
     sn.core = core;
     sn.phase = 'up';
-    sn.diskFaulted = false;
+    // A disk that is still nearly full or read-only stays faulted: the board may meet it at any later write or start.
+    sn.diskFaulted = sn.disk.faults.capacityBytes !== Infinity || sn.disk.faults.readOnly;
     sn.lossPossible = false;
     sn.lostDisk = false;
     this.checker.resetApplied(sn.member, core.state.appliedIndex());
@@ -402,7 +403,12 @@ class BoardSimulation {
     sn.services = undefined;
     sn.clock = undefined;
     sn.transport = undefined;
-    if (core) void core.stop(new Error('crashed')).catch(() => {});
+    if (core) {
+      void core.stop(new Error('crashed')).catch(() => {});
+      // The process is gone and so is its memory: stop() may wait for ever on the dead process's I/O,
+      // so the database (sql.js's shared WASM heap) is freed here, or 1,600 seeds exhaust that heap.
+      core.state.close();
+    }
     for (const c of this.clients) if (c.nodeId === sn.board) c.retryAt = Math.min(c.retryAt, this.timeline.now + RETRY);
   }
 
