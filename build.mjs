@@ -100,6 +100,8 @@ async function bundle(page) {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none',
+    // Beside the bundle in .cache only (not in the image): maps CPU profiles to sources (src/bench/cpu-profile.ts --components).
+    sourcemap: 'external',
     plugins: [embedSqlWasm, embedPage(page)],
     // Optional native speed-ups of ws/debug that the board does not need.
     alias: {

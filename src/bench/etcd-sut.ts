@@ -35,7 +35,8 @@ export function etcdVersion(binary = 'etcd'): string {
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
-export async function startEtcd(root: string, members: number, keys: number, log: (l: string) => void): Promise<EtcdCluster> {
+/** `watch` false: no watches at all (the same as raftlight without subscribers). */
+export async function startEtcd(root: string, members: number, keys: number, log: (l: string) => void, watch = true): Promise<EtcdCluster> {
   const version = etcdVersion();
   const specs: { name: string; client: number; peer: number; dir: string }[] = [];
   for (let i = 1; i <= members; i++) specs.push({ name: `etcd${i}`, client: await freePort(), peer: await freePort(), dir: join(root, `etcd${i}`) });
@@ -87,9 +88,9 @@ export async function startEtcd(root: string, members: number, keys: number, log
       if (!r.ok) throw new Error(`seeding etcd failed: ${r.error}`);
     }
     const watcher = new PropagationWatcher('etcd');
-    const created = await Promise.all(specs.map((s) => watchEtcdMember(watcher, s.name, `http://127.0.0.1:${s.client}`, 'bench-')));
+    const created = watch ? await Promise.all(specs.map((s) => watchEtcdMember(watcher, s.name, `http://127.0.0.1:${s.client}`, 'bench-'))) : [];
     const watched = created.filter(Boolean).length;
-    if (watched < specs.length) log(`warning: only ${watched}/${specs.length} etcd members could be watched`);
+    if (watch && watched < specs.length) log(`warning: only ${watched}/${specs.length} etcd members could be watched`);
     log(`etcd ${version}: ${members} members up, seeded ${keys} keys, ${watched} watches`);
     const boards = (): BoardRef[] => specs.map((s) => ({
       id: s.name, role: 'voter', url: `http://127.0.0.1:${s.client}`, dataDir: join(s.dir, 'member'),

@@ -1,6 +1,7 @@
 // Launches real board processes on loopback: the test platform's and the
 // integration tests' way to build an installation. Every board gets free
 // ports and its own data directory under one root; stopAll() leaves nothing running.
+import { ALLOW_NODE_ENV, NODE_ENV_HOOKS } from '../cli/image-guard.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { JOIN_TRUST_FILE, MEMBER_SECRET_FILE, newSecret } from '../board/credentials-file.ts';
@@ -232,10 +233,12 @@ export class Installation {
       '--advertise-host', b.host, ...roleArgs, ...this.accessArgs(), ...(this.o.extraArgs ?? []), ...(this.o.boardArgs?.(b.id) ?? [])];
     const [command, ...prefix] = [...(this.o.wrap?.(b.id) ?? []), this.o.commandOf?.(b.id) ?? this.o.command];
     // stdin is a pipe only the bench holds: if the bench dies, the board sees it close and stops.
-    const child = spawn(command!, [...prefix, ...this.nodeArgs(b.id), ...args], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-      env: { ...process.env, ...this.o.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' },
-    });
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.o.env, RAFTLIGHT_STOP_ON_STDIN_CLOSE: '1' };
+    // The image drops node's environment hooks by re-executing itself, and the re-executed
+    // process would lose the node flags of --node-options (profile, heap snapshots): hand it
+    // an environment it keeps.
+    if (this.o.args.length === 0 && env[ALLOW_NODE_ENV] !== '1') for (const name of NODE_ENV_HOOKS) delete env[name];
+    const child = spawn(command!, [...prefix, ...this.nodeArgs(b.id), ...args], { stdio: ['pipe', 'ignore', 'pipe'], env });
     this.o.onSpawn?.(b.id, child);
     const keep = this.o.logTailLines ?? 40;
     let partial = '';

@@ -33,6 +33,8 @@ export interface RaftlightSetup {
   nodeFlags?: string[];
   /** TLS for every board, and the CA the bench's clients verify with. */
   tls?: { cert: string; key: string; ca: string };
+  /** One MQTT subscriber per board on its events topic (default true); false: no observers at all. */
+  watch?: boolean;
   log: (line: string) => void;
 }
 
@@ -93,9 +95,9 @@ export async function startRaftlight(s: RaftlightSetup): Promise<RaftlightRun> {
       s.log(`${Math.min(i + 10, externals.length)}/${externals.length} external boards joined`);
     }
     const watcher = new PropagationWatcher(CLUSTER, s.tls ? { ca: readFileSync(s.tls.ca) } : {});
-    const subscribed = await Promise.all([...inst.boards.values()].map((b) => watcher.watch(b.id, b.host, b.mqttPort)));
+    const subscribed = s.watch === false ? [] : await Promise.all([...inst.boards.values()].map((b) => watcher.watch(b.id, b.host, b.mqttPort)));
     const watched = subscribed.filter(Boolean).length;
-    if (watched < inst.boards.size) s.log(`warning: only ${watched}/${inst.boards.size} boards' events could be watched`);
+    if (s.watch !== false && watched < inst.boards.size) s.log(`warning: only ${watched}/${inst.boards.size} boards' events could be watched`);
     const voterUrls = [...inst.boards.values()].filter((b) => b.role === 'voter').map((b) => b.url);
     let seedRevision = 0;
     const keys = Array.from({ length: s.keys }, (_, k) => k);

@@ -38,6 +38,7 @@ export function figureRows(r: RunFigures): [string, string][] {
     ['total RSS idle / after load, mean per board (MiB)', `${f(r.meanIdleRssMiB)} / ${f(r.meanAfterLoadRssMiB)}`],
     ['leader CPU mean / p99 (% of a core)', `${f(r.leaderCpuPct.mean)} / ${f(r.leaderCpuPct.p99)}`],
     ['CPU per write per board (ms)', f(r.cpuMsPerWritePerBoard, 3)],
+    ['CPU per write: leader / other voters / external boards (ms)', `${f(r.cpuMsPerWriteByKind.leader, 3)} / ${f(r.cpuMsPerWriteByKind.follower, 3)} / ${f(r.cpuMsPerWriteByKind.external, 3)}`],
     ['leader changes / leaderless periods (s)', `${r.elections.leaderChanges} / ${r.elections.leaderlessPeriodsS.join(', ') || 'none'}`],
     ['Raft log max entries / WAL max bytes', `${r.log.maxEntries} / ${r.log.maxWalBytes}`],
   );

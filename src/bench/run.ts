@@ -19,6 +19,9 @@ import { summarize, type RunFigures } from './summary.ts';
 import type { Workload, Writer } from './workload.ts';
 import { closeHttpClient } from './http-client.ts';
 import type { Installation } from './launcher.ts';
+import type { PropagationWatcher } from './propagation.ts';
+
+export type WatcherMode = 'none' | 'per-member';
 
 export interface BenchOptions {
   boards: number;
@@ -60,19 +63,54 @@ export interface BenchOptions {
   warmupWrites?: number;
   /** TLS for every board (one certificate for all, valid for their addresses) and the CA the bench verifies with. */
   tls?: { cert: string; key: string; ca: string };
+  /**
+   * Observers on both systems alike: one subscriber per member (raftlight: MQTT
+   * on its events topic; etcd: a watch), none, or both modes one after the
+   * other (default per-member).
+   */
+  watchers?: WatcherMode | 'both';
+  /**
+   * Measure every mode this many times, alternating the systems (raftlight
+   * first in odd rounds, etcd first in even ones), so a machine shared with
+   * other work shows in the spread of the ratios (default 1).
+   */
+  rounds?: number;
   /** Where the tables go (default stdout). */
   print?: (text: string) => void;
 }
 
-export interface BenchResult {
+/** One measured pass: one watcher mode, one round, raftlight (and etcd) on fresh installations. */
+export interface BenchPass {
+  watchers: WatcherMode;
+  round: number;
+  /** Results folder of this pass (the run's folder itself when there is only one pass). */
+  out: string;
   raftlight: RunFigures;
   etcd?: RunFigures & { version: string };
   comparison?: Comparison[];
+  /** This pass's faults (times from its own workload start). */
   faults: FaultEvent[];
-  /** With faults: the voters and healthy voters over the run (the leader's view), and their figures. */
+  /** With faults: the voters and healthy voters over this pass (the leader's view), and their figures. */
   voters?: VoterFigures;
-  /** Boards found dead at the end of the run (a crash, an OOM kill), with their last log lines. */
+  /** Boards found dead at the end of this pass. */
   deaths: BoardDeath[];
+  limits?: LimitsReport;
+}
+
+export interface BenchResult {
+  /** The first pass's figures (the only one without --watchers both or --rounds). */
+  raftlight: RunFigures;
+  etcd?: RunFigures & { version: string };
+  comparison?: Comparison[];
+  /** Every pass, in the order measured. */
+  passes: BenchPass[];
+  /** Every pass's faults, in the order measured. */
+  faults: FaultEvent[];
+  /** With faults: the first pass's voters and healthy voters (the leader's view), and their figures. */
+  voters?: VoterFigures;
+  /** Boards found dead at the end of any pass (a crash, an OOM kill), with their last log lines. */
+  deaths: BoardDeath[];
+  /** The first pass's limits, with the OOM kills of every pass added up per board. */
   limits?: LimitsReport;
 }
 
@@ -93,6 +131,8 @@ export interface BoardDeath {
   board: string;
   exit: string;
   logTail: string[];
+  /** The pass it died in, when the run has more than one ("watchers none, round 2"). */
+  pass?: string;
 }
 
 function boardDeaths(inst: Installation): BoardDeath[] {
@@ -106,9 +146,65 @@ function boardDeaths(inst: Installation): BoardDeath[] {
 /** The per-board total RSS goal of the first study (the total-RSS plot draws it). */
 export const RSS_GOAL_MIB = 64;
 
+/** The options as summary.json records them (no command line, the target's budgets only). */
+function recordedOptions(o: BenchOptions): Record<string, unknown> {
+  return { ...o, command: undefined, args: undefined, print: undefined, imageTarget: { name: o.imageTarget.name, source: o.imageTarget.source, budgets: o.imageTarget.budgets } };
+}
+
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   mkdirSync(o.out, { recursive: true });
   const print = o.print ?? ((text: string): void => void process.stdout.write(text));
+  const modes: WatcherMode[] = (o.watchers ?? 'per-member') === 'both' ? ['none', 'per-member'] : [o.watchers as WatcherMode ?? 'per-member'];
+  const rounds = Math.max(1, o.rounds ?? 1);
+  const single = modes.length === 1 && rounds === 1;
+  const passes: BenchPass[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const watchers of modes) {
+      const out = single ? o.out : join(o.out, `watchers-${watchers}${rounds > 1 ? `-round${round}` : ''}`);
+      passes.push(await runPass(o, { watchers, round, out, etcdFirst: round % 2 === 0, single, print }));
+    }
+  }
+  const first = passes[0]!;
+  const limits = first.limits ? { ...first.limits, oomKills: sumKills(passes) } : undefined;
+  const result: BenchResult = {
+    raftlight: first.raftlight, ...(first.etcd ? { etcd: first.etcd } : {}), ...(first.comparison ? { comparison: first.comparison } : {}),
+    passes, faults: passes.flatMap((p) => p.faults), ...(first.voters ? { voters: first.voters } : {}),
+    deaths: passes.flatMap((p) => p.deaths), ...(limits ? { limits } : {}),
+  };
+  if (!single) {
+    const md = passesMarkdown(o, result);
+    writeFileSync(join(o.out, 'summary.json'), JSON.stringify({ options: recordedOptions(o), createdAt: new Date().toISOString(), node: process.version, ...result }, null, 2) + '\n');
+    writeFileSync(join(o.out, 'summary.md'), md);
+    print(`\n${md}\nresults in ${o.out}\n`);
+  }
+  return result;
+}
+
+function sumKills(passes: BenchPass[]): Record<string, number> {
+  const kills: Record<string, number> = {};
+  for (const p of passes) for (const [board, n] of Object.entries(p.limits?.oomKills ?? {})) kills[board] = (kills[board] ?? 0) + n;
+  return kills;
+}
+
+interface PassPlan {
+  watchers: WatcherMode;
+  round: number;
+  out: string;
+  etcdFirst: boolean;
+  /** The run's only pass (its labels stay as they were before passes). */
+  single: boolean;
+  print: (text: string) => void;
+}
+
+/**
+ * One pass on fresh installations: its own data root, network namespaces,
+ * memory cgroups and uncached executable copies (a copy cached by an earlier
+ * pass would not be charged to its board again), warm-up, heap snapshots,
+ * faults and voter samples; etcd (without limits) before or after raftlight.
+ */
+async function runPass(o: BenchOptions, plan: PassPlan): Promise<BenchPass> {
+  const { out, print } = plan;
+  mkdirSync(out, { recursive: true });
   const log = (line: string): void => {
     if (!o.quiet) process.stderr.write(`bench: ${line}\n`);
   };
@@ -120,10 +216,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let netns: NetnsPlan | undefined;
   let limits: BoardLimits | undefined;
   let copies: ImageCopies | undefined;
+  const watch = plan.watchers === 'per-member';
+  const label = `watchers ${plan.watchers}${(o.rounds ?? 1) > 1 ? `, round ${plan.round}` : ''}`;
   const faults: FaultEvent[] = [];
   const deaths: BoardDeath[] = [];
   const voterSamples: VoterSample[] = [];
-  const result: Partial<BenchResult> = { faults, deaths };
+  const pass: Partial<BenchPass> & { watchers: WatcherMode; round: number; out: string } = { watchers: plan.watchers, round: plan.round, out, faults, deaths };
   try {
     if (o.netns) {
       netns = setupNetns(ids, o.netem);
@@ -132,7 +230,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (o.boardLimitMiB !== undefined) {
       limits = setupBoardLimits(o.boardLimitMiB);
       copies = makeImageCopies(o.command, ids, root, o.readaheadKiB, log);
-      result.limits = {
+      pass.limits = {
         cgroup: limits.version, limitMiB: o.boardLimitMiB, readaheadKiB: copies.readaheadKiB, device: copies.device, copies: copies.how,
         cachedBytesAfterDrop: copies.cachedBytesAfterDrop, oomKills: {},
       };
@@ -140,15 +238,30 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         `cached after the drop: ${copies.cachedBytesAfterDrop ?? '?'} bytes`);
       if (copies.readaheadKiB !== null && copies.readaheadKiB !== o.readaheadKiB) log(`warning: readahead in effect is ${copies.readaheadKiB} KiB, not the ${o.readaheadKiB} KiB asked for`);
     }
-    const heapDir = join(o.out, 'heap');
+    let etcdRun: MeasuredRun | undefined;
+    let etcdWatch: { watcher: PropagationWatcher; watched: number } | undefined;
+    const measureEtcd = async (): Promise<void> => {
+      const etcd = await startEtcd(join(root, 'etcd'), o.voters, o.keys, log, watch);
+      try {
+        etcdRun = await measure(etcd.sut, { out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet });
+        await new Promise((r) => setTimeout(r, 1000));
+      } finally {
+        await etcd.watcher.close();
+        await etcd.stop();
+      }
+      pass.etcd = { ...summarize(etcdRun, etcd.watcher, watch ? etcd.watched : undefined), version: etcd.version };
+      if (watch) etcdWatch = { watcher: etcd.watcher, watched: etcd.watched };
+    };
+    if (o.compareEtcd && plan.etcdFirst) await measureEtcd();
+    const heapDir = join(out, 'heap');
     const snapshotTimes = (o.heapSnapshotsS ?? []).filter((s) => s <= o.durationS);
     const nodeFlags = snapshotTimes.length ? heapSnapshotFlags(heapDir) : [];
     const wrap = limits || netns ? (id: string): string[] => [...(limits?.wrap(id) ?? []), ...(netns?.wrap(id) ?? [])] : undefined;
     const rl = await startRaftlight({
       command: o.command, args: o.args, root, voters: o.voters, externals: o.boards - o.voters, keys: o.keys, target: o.target,
-      extraBoardArgs: o.extraBoardArgs, log, ...(o.tls ? { tls: o.tls } : {}),
+      extraBoardArgs: o.extraBoardArgs, log, watch, ...(o.tls ? { tls: o.tls } : {}),
       ...(o.boardEnv ? { env: o.boardEnv } : {}), ...(nodeFlags.length ? { nodeFlags } : {}),
-      ...(o.cpuProf ? { cpuProfileDir: join(o.out, 'profiles') } : {}),
+      ...(o.cpuProf ? { cpuProfileDir: join(out, 'profiles') } : {}),
       ...(netns ? { hostOf: netns.hostOf } : {}),
       ...(wrap ? { wrap } : {}),
       ...(copies ? { commandOf: copies.pathOf } : {}),
@@ -165,7 +278,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       limits?.teardown();
       copies?.teardown();
       rmSync(root, { recursive: true, force: true });
-      process.stderr.write(`\nbench: stopped by ${signal}; boards killed, partial results in ${o.out}\n`);
+      process.stderr.write(`\nbench: stopped by ${signal}; boards killed, partial results in ${out}\n`);
       process.exit(130);
     };
     process.once('SIGINT', onSignal);
@@ -174,7 +287,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     try {
       const partitioner = netns ? { how: 'link down', partition: netns.partition, heal: netns.heal } : freezePartitioner(rl.inst);
       run = await measure(rl.sut, {
-        out: o.out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet,
+        out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet,
         alongside: o.faults.length || snapshotTimes.length ? async (t0) => {
           await Promise.all([
             o.faults.length ? runFaults(rl.inst, o.faults, o.durationS * 1000, t0, partitioner, (e) => {
@@ -194,44 +307,35 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       await new Promise((r) => setTimeout(r, 1000));
     } finally {
       await rl.watcher.close();
-      deaths.push(...boardDeaths(rl.inst));
+      deaths.push(...boardDeaths(rl.inst).map((d) => (plan.single ? d : { ...d, pass: label })));
       for (const d of deaths) log(`board ${d.board} was not running at the end (${d.exit}); last log lines:\n  ${d.logTail.join('\n  ')}`);
       await rl.inst.stopAll('SIGTERM');
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    result.raftlight = summarize(run, rl.watcher, rl.watched);
-    if (limits && result.limits) result.limits.oomKills = limits.oomKills();
-    await writePlots(o.out, 'raftlight', run, rl.watcher, rl.watched, goals);
+    pass.raftlight = summarize(run, rl.watcher, watch ? rl.watched : undefined);
+    if (limits && pass.limits) pass.limits.oomKills = limits.oomKills();
+    await writePlots(out, 'raftlight', run, watch ? rl.watcher : undefined, watch ? rl.watched : undefined, goals);
     if (voterSamples.length > 0) {
-      result.voters = voterFigures(voterSamples, faults);
-      await writeVoterPlot(o.out, 'raftlight', voterSamples, faults);
+      pass.voters = voterFigures(voterSamples, faults);
+      await writeVoterPlot(out, 'raftlight', voterSamples, faults);
     }
-    print(`\nraftlight: ${o.boards} boards (${o.voters} voters), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}\n`);
-    if (result.limits) print(`  ${describeLimits(result.limits)}\n`);
-    print(table(figureRows(result.raftlight)));
-    if (o.compareEtcd) {
-      const etcdRoot = join(root, 'etcd');
-      const etcd = await startEtcd(etcdRoot, o.voters, o.keys, log);
-      let erun: MeasuredRun;
-      try {
-        erun = await measure(etcd.sut, { out: o.out, workload: o.workload, durationS: o.durationS, idleLeadS: o.idleLeadS, quiet: o.quiet });
-        await new Promise((r) => setTimeout(r, 1000));
-      } finally {
-        await etcd.watcher.close();
-        await etcd.stop();
-      }
-      result.etcd = { ...summarize(erun, etcd.watcher, etcd.watched), version: etcd.version };
-      await writePlots(o.out, 'etcd', erun, etcd.watcher, etcd.watched, goals, run);
-      result.comparison = compare(result.raftlight, result.etcd);
-      print(`\nraftlight vs ${etcd.version} (${o.voters} members each, same workload, same machine)\n`);
-      print(comparisonTable(result.comparison));
+    print(`\nraftlight: ${o.boards} boards (${o.voters} voters), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${label}, ${o.imageLabel}\n`);
+    if (pass.limits) print(`  ${describeLimits(pass.limits)}\n`);
+    print(table(figureRows(pass.raftlight)));
+    if (o.compareEtcd && !plan.etcdFirst) await measureEtcd();
+    if (etcdRun) await writePlots(out, 'etcd', etcdRun, etcdWatch?.watcher, etcdWatch?.watched, goals, run);
+    if (pass.etcd) {
+      pass.comparison = compare(pass.raftlight, pass.etcd);
+      print(`\nraftlight vs ${pass.etcd.version} (${o.voters} members each, same workload, same machine, ${label}${plan.etcdFirst ? ', etcd measured first' : ''})\n`);
+      print(comparisonTable(pass.comparison));
     }
-    const summary = { options: { ...o, command: undefined, args: undefined, print: undefined, imageTarget: { name: o.imageTarget.name, source: o.imageTarget.source, budgets: o.imageTarget.budgets } }, createdAt: new Date().toISOString(), node: process.version, ...result };
-    writeFileSync(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-    writeFileSync(join(o.out, 'summary.md'), summaryMarkdown(o, result as BenchResult));
-    print(`\nresults in ${o.out}\n`);
-    return result as BenchResult;
+    const done = pass as BenchPass;
+    const summary = { options: recordedOptions(o), createdAt: new Date().toISOString(), node: process.version, ...done };
+    writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(join(out, 'summary.md'), summaryMarkdown(o, done));
+    print(`\nresults in ${out}\n`);
+    return done;
   } finally {
     netns?.teardown();
     limits?.teardown();
@@ -241,9 +345,37 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   }
 }
 
-function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
+/** Every pass's ratio per figure and watcher mode, with the median over rounds. */
+function passesMarkdown(o: BenchOptions, r: BenchResult): string {
+  const passes = r.passes;
+  let md = `${o.boards} boards (${o.voters} voters, ${o.boards - o.voters} external), workload ${describeWorkload(o.workload)}, ${o.durationS} s per pass, ${o.imageLabel}` +
+    `${o.faults.length ? `, faults ${o.faults.join(',')}` : ''}${o.netns ? ', --netns' : ''}\n\n`;
+  if (r.limits) md += `${describeLimits(r.limits)} (all passes)\n\n`;
+  if (r.deaths.length) md += `Boards not running at the end of a pass: ${r.deaths.map((d) => `${d.board} (${d.exit}, ${d.pass ?? ''})`).join(', ')}\n\n`;
+  for (const watchers of [...new Set(passes.map((p) => p.watchers))]) {
+    const mine = passes.filter((p) => p.watchers === watchers);
+    md += `### watchers ${watchers}\n\n`;
+    if (mine.every((p) => p.comparison)) {
+      const metrics = mine[0]!.comparison!.map((c) => c.metric);
+      const rows = metrics.map((m) => {
+        const cells = mine.map((p) => p.comparison!.find((c) => c.metric === m)!);
+        const ratios = cells.map((c) => c.ratio).sort((a, b) => a - b);
+        const median = ratios[Math.floor((ratios.length - 1) / 2)]!;
+        return [m, ...cells.map((c) => `${c.raftlight} / ${c.etcd} = **${c.ratio.toFixed(2)}**`), median.toFixed(2), cells[0]!.goal ?? ''];
+      });
+      md += markdownTable(['metric', ...mine.map((p) => `round ${p.round}: raftlight / etcd`), 'median ratio', 'goal'], rows);
+    } else {
+      md += markdownTable(['round', ...figureRows(mine[0]!.raftlight).map((row) => row[0])], mine.map((p) => [String(p.round), ...figureRows(p.raftlight).map((row) => row[1])]));
+    }
+    md += '\n';
+  }
+  return md;
+}
+
+function summaryMarkdown(o: BenchOptions, r: BenchPass): string {
   let md = `${o.boards} boards (${o.voters} voters, ${o.boards - o.voters} external), workload ${describeWorkload(o.workload)}, ${o.durationS} s, ${o.imageLabel}` +
     `${o.faults.length ? `, faults ${o.faults.join(',')}` : ''}${o.netns ? ', --netns' : ''}\n\n`;
+  md += `Watchers: ${r.watchers === 'none' ? 'none on either system' : 'one per member on each system'}.\n\n`;
   if (r.limits) md += `${describeLimits(r.limits)}\n\n`;
   md += markdownTable(['raftlight', 'value'], figureRows(r.raftlight));
   if (r.deaths.length) md += `\nBoards not running at the end: ${r.deaths.map((d) => `${d.board} (${d.exit})`).join(', ')}\n`;
@@ -260,7 +392,6 @@ function summaryMarkdown(o: BenchOptions, r: BenchResult): string {
   }
   return md;
 }
-
 /** The warm-up writes (see BenchOptions.warmupWrites), 64 at a time; returns how many failed. */
 async function warmUp(writer: Writer, writes: number): Promise<number> {
   let next = 0;

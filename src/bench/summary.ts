@@ -56,6 +56,12 @@ export interface RunFigures {
    * workload's samples, summed, over boards and throughput. NaN without writes.
    */
   cpuMsPerWritePerBoard: number;
+  /**
+   * The same per board kind (ms of CPU per successful write, mean over the
+   * boards of the kind): the board that led most of the workload, the other
+   * voters, the external boards. NaN for a kind the run did not have.
+   */
+  cpuMsPerWriteByKind: { leader: number; follower: number; external: number };
   propagation?: {
     boards: number;
     complete: number;
@@ -158,6 +164,7 @@ export function summarize(run: MeasuredRun, watcher?: PropagationWatcher, watche
       maxWalBytes: Math.max(0, ...samples.map((s) => s.walBytes).filter(Number.isFinite)),
     },
     cpuMsPerWritePerBoard: cpuPerWrite(samples, boardIds, run.durationS, latencies.length / run.durationS),
+    cpuMsPerWriteByKind: cpuPerWriteByKind(samples, boardIds, run.durationS, latencies.length / run.durationS),
   };
   if (watcher && watched !== undefined) {
     const fromSend: number[] = [];
@@ -187,6 +194,23 @@ export function cpuPerWrite(samples: readonly BoardSample[], boardIds: readonly 
   let cpuPct = 0;
   for (const b of boardIds) cpuPct += mean(samples.filter((s) => s.board === b && s.t >= 0 && s.t <= durationS && Number.isFinite(s.cpuPct)).map((s) => s.cpuPct)) || 0;
   return round((cpuPct / 100 / boardIds.length / writesPerS) * 1000, 3);
+}
+
+/** See RunFigures.cpuMsPerWriteByKind. */
+export function cpuPerWriteByKind(samples: readonly BoardSample[], boardIds: readonly string[], durationS: number, writesPerS: number): RunFigures['cpuMsPerWriteByKind'] {
+  const groups: Record<'leader' | 'follower' | 'external', string[]> = { leader: [], follower: [], external: [] };
+  for (const b of boardIds) {
+    const mine = samples.filter((s) => s.board === b && s.t >= 0 && s.t <= durationS);
+    if (mine.length === 0) continue;
+    if (mine[0]!.role === 'external') groups.external.push(b);
+    else if (mine.filter((s) => s.raftRole === 'leader').length * 2 > mine.length) groups.leader.push(b);
+    else groups.follower.push(b);
+  }
+  return {
+    leader: cpuPerWrite(samples, groups.leader, durationS, writesPerS),
+    follower: cpuPerWrite(samples, groups.follower, durationS, writesPerS),
+    external: cpuPerWrite(samples, groups.external, durationS, writesPerS),
+  };
 }
 
 function roundDist(d: Distribution): Distribution {

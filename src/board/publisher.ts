@@ -12,14 +12,23 @@ import { OBJECT_KINDS, type ObjectKind } from '../model/index.ts';
 import type { StateMachine } from '../state/index.ts';
 import type { Change } from '../state/results.ts';
 import type { Logger } from './log.ts';
+import { Ring } from './ring.ts';
 
 /** Publishes waiting for the broker; past this the queue is dropped and the state republished. */
 export const MAX_QUEUED_PUBLISHES = 20_000;
 
 export class StatePublisher {
   private readonly published = new Set<string>();
-  private readonly queue: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
+  private readonly queue = new Ring<{ topic: string; payload: Buffer; retain: boolean }>(MAX_QUEUED_PUBLISHES);
   private sending = false;
+  /**
+   * The batch being applied: the last change per object and every command's
+   * event, published together once the batch is done. Bounded by one Ready's
+   * committed entries (maxCommittedSizePerReady) and emptied after it.
+   */
+  private readonly staged = new Map<string, Change>();
+  private readonly stagedEvents: { revision: number; requestId: string | null; changes: readonly Change[] }[] = [];
+  private flushQueued = false;
   private overflowed = false;
   /** The state machine to republish from after an overflow. */
   private state: StateMachine | undefined;
@@ -43,7 +52,7 @@ export class StatePublisher {
     if (this.aedes.closed) return;
     if (this.queue.length >= MAX_QUEUED_PUBLISHES) {
       // Falling this far behind means a burst larger than the cap: start over from the state.
-      this.queue.length = 0;
+      this.queue.clear();
       this.overflowed = true;
       this.log.warn('publish queue full: retained state will be republished', { cap: MAX_QUEUED_PUBLISHES });
     }
@@ -68,23 +77,44 @@ export class StatePublisher {
     });
   }
 
-  /** One applied command's changes: retained state per object, then one event. */
+  /**
+   * One applied command's changes. Staged until the batch of entries being
+   * applied is done (a microtask: the Ready loop applies a batch without
+   * yielding), then published: each changed object's retained state once, with
+   * its last value of the batch, and each command's event, in order. A board
+   * catching up on many entries over few objects publishes once per object.
+   */
   changes(revision: number, requestId: string | null, changes: readonly Change[]): void {
+    if (changes.length === 0) return;
     for (const c of changes) {
       const key = `${c.kind}/${c.id}`;
-      if (c.value === null) {
-        this.publish(this.topic(c.kind, c.id), Buffer.alloc(0), true);
-        this.published.delete(key);
-      } else {
-        this.publish(this.topic(c.kind, c.id), JSON.stringify({ kind: c.kind, id: c.id, revision: c.revision, value: c.value }), true);
-        this.published.add(key);
-      }
+      // Re-inserted: the object goes out in the order of its last change.
+      this.staged.delete(key);
+      this.staged.set(key, c);
+      if (c.value === null) this.published.delete(key);
+      else this.published.add(key);
     }
-    if (changes.length > 0) {
+    this.stagedEvents.push({ revision, requestId, changes });
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Publishes what the batch staged: retained states, then events. */
+  private flush(): void {
+    this.flushQueued = false;
+    for (const c of this.staged.values()) {
+      if (c.value === null) this.publish(this.topic(c.kind, c.id), Buffer.alloc(0), true);
+      else this.publish(this.topic(c.kind, c.id), JSON.stringify({ kind: c.kind, id: c.id, revision: c.revision, value: c.value }), true);
+    }
+    this.staged.clear();
+    for (const e of this.stagedEvents) {
       this.publish(`raftlight/${this.cluster}/events`, JSON.stringify({
-        revision, requestId, changes: changes.map((c) => ({ kind: c.kind, id: c.id, op: c.op, revision: c.revision })),
+        revision: e.revision, requestId: e.requestId, changes: e.changes.map((c) => ({ kind: c.kind, id: c.id, op: c.op, revision: c.revision })),
       }), false);
     }
+    this.stagedEvents.length = 0;
   }
 
   /** Publishes every object (start-up, snapshot install) and clears the ones that are gone. */

@@ -34,6 +34,8 @@ export const benchOptions: readonly OptionSpec[] = [
   { key: 'targetFile', flag: 'target', kind: 'string', default: undefined, help: 'budgets: a built-in target (linux-x64, linux-arm64) or a target file (default: the built-in one of this machine\'s architecture)' },
   { key: 'out', flag: 'out', kind: 'string', default: undefined, help: 'results folder (default bench-results/<timestamp>)' },
   { key: 'compare', flag: 'compare', kind: 'string', default: undefined, help: '"etcd": run the same workload against a local etcd cluster of the same voter count' },
+  { key: 'watchers', flag: 'watchers', kind: 'string', default: 'per-member', help: 'observers on both systems: none, per-member (one subscriber or watch per member), or both (each mode in turn)' },
+  { key: 'rounds', flag: 'rounds', kind: 'int', default: 1, help: 'measure every watcher mode this many times, alternating which system goes first' },
   { key: 'writeTo', flag: 'write-to', kind: 'string', default: 'round-robin', help: 'where writes go: round-robin over the voters, or leader' },
   { key: 'keys', flag: 'keys', kind: 'int', default: 256, help: 'writes cycle over this many areas (the database keeps its size)' },
   { key: 'idleLead', flag: 'idle-lead', kind: 'int', default: 5, help: 'seconds sampled before the workload (the idle baseline)' },
@@ -84,6 +86,8 @@ export function benchOptionsFrom(argv: readonly string[], now = new Date(), env:
       throw new ConfigError('BAD_VALUE', `--workload must be idle, constant or burst, got ${JSON.stringify(o.workload)}`);
   }
   if (o.compare !== undefined && o.compare !== 'etcd') throw new ConfigError('BAD_VALUE', '--compare only knows "etcd"');
+  if (o.watchers !== 'none' && o.watchers !== 'per-member' && o.watchers !== 'both') throw new ConfigError('BAD_VALUE', '--watchers must be none, per-member or both');
+  if ((o.rounds as number) < 1 || (o.rounds as number) > 20) throw new ConfigError('BAD_VALUE', '--rounds must be 1..20');
   if (o.writeTo !== 'round-robin' && o.writeTo !== 'leader') throw new ConfigError('BAD_VALUE', '--write-to must be round-robin or leader');
   if (o.netem !== undefined && !o.netns) throw new ConfigError('BAD_VALUE', '--netem needs --netns');
   let faults;
@@ -144,6 +148,8 @@ export function benchOptionsFrom(argv: readonly string[], now = new Date(), env:
     extraBoardArgs: typeof o.boardArgs === 'string' ? o.boardArgs.trim().split(/\s+/) : [],
     quiet: o.quiet as boolean,
     cpuProf: o.cpuProf as boolean,
+    watchers: o.watchers as 'none' | 'per-member' | 'both',
+    rounds: o.rounds as number,
     heapSnapshotsS, boardEnv, ...(o.warmupWrites !== undefined ? { warmupWrites: o.warmupWrites as number } : {}),
     ...tlsOf(o),
   };

@@ -27,6 +27,10 @@ export class SqlDatabase {
     // savepoints working without file traffic through Emscripten's MEMFS.
     this.db.run('PRAGMA journal_mode = MEMORY');
     this.db.run('PRAGMA synchronous = OFF');
+    // This connection is the file's only user: it keeps its lock, so no
+    // transaction (an entry batch, a lone read) begins by locking the file and
+    // reading its header again to see whether another process changed it.
+    this.db.run('PRAGMA locking_mode = EXCLUSIVE');
     // The database file already lives in memory (Emscripten's MEMFS): SQLite's
     // page cache only copies its pages into the WASM heap, which never gives
     // memory back. 512 KiB instead of the default 2 MiB: 1.6 MiB less WASM

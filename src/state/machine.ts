@@ -1,7 +1,7 @@
 // The replicated state machine: applies committed log entries to the SQLite
 // database, deterministically and transactionally, and answers queries.
 import { createHash } from 'node:crypto';
-import { CommandDecodeError, decodeCommand, encodeCommand, flattenCommand, isAccessCommand } from '../model/index.ts';
+import { CommandDecodeError, ENCODING_VERSION, decodeCommand, encodeCommand, flattenCommand, isAccessCommand } from '../model/index.ts';
 import type { CommandEnvelope, ObjectKind, ObjectValues } from '../model/index.ts';
 import { applyObjectCommand } from './apply-command.ts';
 import { int, text } from './database.ts';
@@ -99,7 +99,7 @@ export class StateMachine {
       this.applyNoop(index);
       return { index, requestId: null, outcome: { ok: false, error: { code: 'DECODE_FAILED', message: e.message, fields: e.errors } }, duplicate: false, changes: [] };
     }
-    return this.transaction(index, () => this.applyEnvelope(index, envelope));
+    return this.transaction(index, () => this.applyEnvelope(index, envelope, entryFingerprint(data, envelope)));
   }
 
   /** Advances the applied index for an entry without a command (no-op, configuration change). */
@@ -117,9 +117,8 @@ export class StateMachine {
     this.transaction(index, () => writeMembership(this.db, index, confState, context));
   }
 
-  private applyEnvelope(index: number, envelope: CommandEnvelope): ApplyResult {
+  private applyEnvelope(index: number, envelope: CommandEnvelope, fingerprint: string): ApplyResult {
     const { requestId } = envelope;
-    const fingerprint = commandFingerprint(envelope);
     const seen = this.db.one('SELECT outcome, fingerprint FROM requests WHERE request_id = ?', [requestId]);
     if (seen !== null) {
       // Images from before fingerprints were kept have '' and match anything.
@@ -293,9 +292,33 @@ export class StateMachine {
   }
 }
 
-/** What a request id is remembered with: the digest of its command's canonical bytes. */
+/**
+ * What a request id is remembered with: the digest of its command's canonical
+ * bytes, as encodeCommand writes them with the request id "x".
+ */
 export function commandFingerprint(envelope: CommandEnvelope): string {
   return createHash('sha256').update(encodeCommand({ requestId: 'x', command: envelope.command }, Number.MAX_SAFE_INTEGER)).digest('hex').slice(0, 32);
+}
+
+const COMMAND_HEAD = Buffer.from('{"command":');
+const FINGERPRINT_TAIL = Buffer.from(',"requestId":"x","v":1}');
+
+/**
+ * commandFingerprint from the entry's bytes as they are in the log, without
+ * encoding the command again. Canonical bytes (what every proposer writes) are
+ * `{"command":C,"requestId":"ID","v":1}` (keys sorted, request ids need no
+ * escaping), so the fingerprint's bytes are C's bytes with the request id
+ * replaced. Anything else is encoded again, as before. A function of the bytes
+ * alone: every board gets the same fingerprint for the same entry.
+ */
+export function entryFingerprint(data: Uint8Array, envelope: CommandEnvelope): string {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const tail = `,"requestId":${JSON.stringify(envelope.requestId)},"v":${ENCODING_VERSION}}`;
+  const commandEnd = bytes.length - tail.length;
+  if (commandEnd > COMMAND_HEAD.length && bytes.subarray(0, COMMAND_HEAD.length).equals(COMMAND_HEAD) && bytes.toString('latin1', commandEnd) === tail) {
+    return createHash('sha256').update(bytes.subarray(0, commandEnd)).update(FINGERPRINT_TAIL).digest('hex').slice(0, 32);
+  }
+  return commandFingerprint(envelope);
 }
 
 /** Request ids and change records are pruned at every index divisible by this. */

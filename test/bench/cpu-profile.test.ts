@@ -45,3 +45,53 @@ t.test('inclusive time: a function and its callees, idle left out, recursion cou
   t.equal(share.get('send'), 25);
   t.notOk(share.has('(idle)'));
 });
+
+t.test('busy time per component: the innermost frame with a known source decides', async (t) => {
+  const { componentShares, componentOf } = await import('../../src/bench/cpu-profile.ts');
+  const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+  // root -> loop (src/board/raft-loop) -> append (src/storage) -> native write ; loop -> step (src/raft) ; aedes publish ; GC ; idle
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2, 6, 7, 8] },
+      { id: 2, callFrame: frame('loop', 'file:///src/board/raft-loop.ts'), children: [3, 5] },
+      { id: 3, callFrame: frame('append', 'file:///src/storage/wal.ts'), children: [4] },
+      { id: 4, callFrame: frame('writeSync', '') },
+      { id: 5, callFrame: frame('step', 'file:///src/raft/raft.ts') },
+      { id: 6, callFrame: frame('publish', 'file:///node_modules/aedes/aedes.js') },
+      { id: 7, callFrame: frame('(garbage collector)', '') },
+      { id: 8, callFrame: frame('(idle)', '') },
+    ],
+    startTime: 0, endTime: 10_000,
+    samples: [4, 4, 5, 6, 7, 8, 8],
+    timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000, 1000],
+  };
+  // Without source maps the file URLs are the sources.
+  const r = componentShares(profile, { source: (f) => (f.url.startsWith('file://') ? f.url : null) });
+  t.equal(r.busyMs, 5);
+  const share = new Map(r.components.map((c) => [c.component, c.percent]));
+  t.equal(share.get('storage (WAL, snapshots)'), 40, 'native write charged to the WAL that called it');
+  t.equal(share.get('Raft core'), 20);
+  t.equal(share.get('aedes broker'), 20);
+  t.equal(share.get('garbage collector'), 20);
+  t.equal(componentOf('src/transport/mqtt5/bridge.ts'), 'MQTT 5 front end');
+  t.equal(componentOf('elsewhere.js'), 'other');
+});
+
+t.test('busiest window: the stretch with the most busy time, idle samples not counted', async (t) => {
+  const { busiestWindow, inclusiveFunctions } = await import('../../src/bench/cpu-profile.ts');
+  const frame = (functionName: string) => ({ functionName, url: '', lineNumber: 0 });
+  // 1 ms per sample: 3 busy (start-up), 4 idle, 5 busy (workload), 2 idle.
+  const kinds = ['s', 's', 's', 'i', 'i', 'i', 'i', 'w', 'w', 'w', 'w', 'w', 'i', 'i'];
+  const ids: Record<string, number> = { s: 2, i: 3, w: 4 };
+  const profile = {
+    nodes: [{ id: 1, callFrame: frame('(root)'), children: [2, 3, 4] }, { id: 2, callFrame: frame('startup') }, { id: 3, callFrame: frame('(idle)') }, { id: 4, callFrame: frame('work') }],
+    startTime: 0, endTime: 14_000,
+    samples: kinds.map((k) => ids[k]!),
+    timeDeltas: kinds.map(() => 1000),
+  };
+  const cut = busiestWindow(profile, 0.005);
+  const names = inclusiveFunctions(cut).functions.map((f) => f.name.trim());
+  t.ok(names.includes('work'));
+  t.notOk(names.includes('startup'), 'start-up is outside the 5 ms window');
+  t.equal(inclusiveFunctions(cut).busyMs, 5);
+});

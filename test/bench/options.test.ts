@@ -11,6 +11,9 @@ t.test('defaults and workloads', async (t) => {
   t.same(benchOptionsFrom(['--workload', 'constant']).workload, { kind: 'constant', rate: 'max', clients: 64 });
   t.match(benchOptionsFrom([], new Date(0)).out, /bench-results\/1970-01-01T00-00-00-000Z$/);
   t.same(benchOptionsFrom(['--faults', 'kill-leader,externals-offline']).faults, ['kill-leader', 'externals-offline']);
+  t.equal(benchOptionsFrom([]).watchers, 'per-member');
+  t.equal(benchOptionsFrom(['--watchers', 'both', '--rounds', '3']).watchers, 'both');
+  t.equal(benchOptionsFrom(['--rounds', '3']).rounds, 3);
   t.same(benchOptionsFrom(['--board-args=--tick-ms 200  --heartbeat-ticks 2']).extraBoardArgs, ['--tick-ms', '200', '--heartbeat-ticks', '2']);
   t.equal(benchOptionsFrom([]).warmupWrites, undefined, 'no warm-up by default');
   t.equal(benchOptionsFrom(['--warmup-writes', '12000']).warmupWrites, 12000);
@@ -26,6 +29,8 @@ t.test('mistakes are clear ConfigErrors', async (t) => {
     [['--image', '/nonexistent/raftlight'], /does not exist/],
     [['--netem', 'delay 5ms'], /needs --netns/],
     [['--boards'], /needs a value/],
+    [['--watchers', 'some'], /--watchers must be none, per-member or both/],
+    [['--rounds', '21'], /--rounds must be 1..20/],
     [['--bogus'], /unknown option/],
     [['--target', 'linux-sparc'], /neither a built-in target/],
     [['--limit-sweep', '64,huge'], /neither "none" nor a limit/],

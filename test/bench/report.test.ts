@@ -27,7 +27,7 @@ const figures = (system: string, throughput: number, cpu: number, propagationP99
   latencyMs: dist(10), boards: [], maxPeakRssMiB: 100, meanIdleRssMiB: 50, meanAfterLoadRssMiB: 60,
   maxPeakAnonMiB: 30, meanIdleAnonMiB: 20, majorFaults: 0,
   leaderCpuPct: dist(20), elections: { leaderChanges: 0, leaderlessPeriodsS: [] }, log: { maxEntries: 0, maxWalBytes: 0 },
-  cpuMsPerWritePerBoard: cpu,
+  cpuMsPerWritePerBoard: cpu, cpuMsPerWriteByKind: { leader: cpu, follower: cpu, external: NaN },
   ...(propagationP99 === undefined ? {} : { propagation: { boards: 5, complete: 1, incomplete: 0, fromSendMs: dist(propagationP99), fromAckMs: dist(1) } }),
 });
 
