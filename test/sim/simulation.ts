@@ -488,9 +488,12 @@ class BoardSimulation {
   private async converge(): Promise<void> {
     for (let i = 0; i < 2000; i++) {
       const l = this.leader();
-      const commit = l?.core?.view().commit ?? 0;
+      const view = l?.core?.view();
+      const commit = view?.commit ?? 0;
       const states = this.live().filter((n) => this.isMember(n.member)).map((n) => n.core!.state.appliedIndex());
-      if (l && states.every((a) => a >= commit)) break;
+      // Settled once the leader has committed all it holds (a leader just elected may still be below
+      // what the previous leader committed) and every member applied exactly that.
+      if (l && commit === view?.lastIndex && states.every((a) => a === commit)) break;
       this.timeline.now++;
       this.deliver();
       this.timeline.fireDue();
