@@ -93,12 +93,28 @@ function canBind(port: number): Promise<boolean> {
  * find them taken by some outbound connection in the meantime.
  */
 export async function freePortOutsideEphemeral(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    if (await canBind(port)) return port;
+  // Processes that choose ports side by side (test files run in parallel) each draw from their own
+  // slice of the range, by process id, and a process never hands out a port twice: a port chosen here
+  // is bound only when its board starts, and another process could otherwise choose it meanwhile.
+  const slice = process.pid % PORT_SLICES;
+  // Ports of earlier installations are bound by now, or released: forget them before the slice fills.
+  if (handedOut.size > PORT_SLICE_SIZE / 2) handedOut.clear();
+  for (let i = 0; i < 400; i++) {
+    const port = PORT_RANGE_START + slice * PORT_SLICE_SIZE + Math.floor(Math.random() * PORT_SLICE_SIZE);
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
   }
   return freePort();
 }
+
+const PORT_RANGE_START = 20000;
+const PORT_SLICES = 16;
+const PORT_SLICE_SIZE = 750;
+/** Ports this process gave out lately (at most half a slice, then forgotten). */
+const handedOut = new Set<number>();
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
