@@ -2,7 +2,7 @@
 // (1..200 at most). Core bugs are RaftBugs (test-only config); planted bugs sit in the Ready
 // loop and the storage behind a switch the images compile out (src/board/planted-bugs.ts);
 // the harness bug breaks a stand-in the simulation itself plays. The first seed that catches
-// each, measured when these bounds were set, is in docs/architecture.md ("The simulation").
+// each is in docs/architecture.md ("When a board breaks": the simulation).
 import t from 'tap';
 import { runSimulation, type SimOptions } from './simulation.ts';
 import { runAutopilotSimulation } from './autopilot-sim.ts';
