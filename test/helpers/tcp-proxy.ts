@@ -46,30 +46,10 @@ export function connectUsername(buf: Buffer): string | null {
   const level = buf[p]!;
   const flags = buf[p + 1]!;
   p += 4; // level, flags, keepalive
-  if (level === 5) {
-    let propLen = 0;
-    let m = 1;
-    for (;;) {
-      const b = buf[p++]!;
-      propLen += (b & 0x7f) * m;
-      m *= 128;
-      if ((b & 0x80) === 0) break;
-    }
-    p += propLen;
-  }
+  if (level === 5) p = skipProperties(buf, p);
   [, p] = str(p); // client id
   if (flags & 0x04) {
-    if (level === 5) {
-      let propLen = 0;
-      let m = 1;
-      for (;;) {
-        const b = buf[p++]!;
-        propLen += (b & 0x7f) * m;
-        m *= 128;
-        if ((b & 0x80) === 0) break;
-      }
-      p += propLen;
-    }
+    if (level === 5) p = skipProperties(buf, p); // will properties
     [, p] = str(p); // will topic
     [, p] = str(p); // will payload
   }
@@ -175,4 +155,18 @@ export class TcpProxy {
       for (const d of p.held.splice(0)) p.to.write(d);
     }
   }
+}
+
+/** MQTT 5: skips a property block (a variable-byte length, then that many bytes); returns the offset after it. */
+function skipProperties(buf: Uint8Array, at: number): number {
+  let p = at;
+  let len = 0;
+  let m = 1;
+  for (;;) {
+    const b = buf[p++]!;
+    len += (b & 0x7f) * m;
+    m *= 128;
+    if ((b & 0x80) === 0) break;
+  }
+  return p + len;
 }

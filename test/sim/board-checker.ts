@@ -4,13 +4,7 @@
 // vote once per term (across restarts and incarnations), a new leader holds
 // every committed entry, and an acknowledged write stays at its index.
 import type { Entry, Message, NodeId } from '../../src/raft/types.ts';
-import { SafetyViolation } from './invariants.ts';
-
-function dataKey(e: Entry): string {
-  let s = e.type === 'conf-change' ? 'c' : 'n';
-  for (let i = 0; i < e.data.length; i++) s += String.fromCharCode(e.data[i] as number);
-  return s;
-}
+import { SafetyViolation, dataKey } from './invariants.ts';
 
 interface AppliedRecord {
   readonly term: number;

@@ -3,13 +3,7 @@
 // checks boards with board-checker.ts).
 import type { Entry, NodeId } from '../../src/raft/types.ts';
 import type { Raft } from '../../src/raft/raft.ts';
-import { SafetyViolation } from './invariants.ts';
-
-function dataKey(e: Entry): string {
-  let s = e.type === 'conf-change' ? 'c' : 'n';
-  for (let i = 0; i < e.data.length; i++) s += String.fromCharCode(e.data[i] as number);
-  return s;
-}
+import { SafetyViolation, dataKey } from './invariants.ts';
 
 interface AppliedRecord {
   readonly term: number;
